@@ -1,0 +1,1 @@
+"""Compiled gazetteer tables, installed as the data package ``geoevents.gazetteer_tables``."""

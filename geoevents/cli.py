@@ -1,0 +1,135 @@
+"""Command line: a thin shell over the Python API (no logic lives here).
+
+Exit status: 0 when every document was processed, 1 when some failed (one line each on
+stderr, naming the file), 2 for a usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Optional, Sequence
+
+
+def _date(value: str) -> date:
+    from .documents import parse_date
+    try:
+        d = parse_date(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if d is None:
+        raise argparse.ArgumentTypeError(f"unknown date {value!r}")
+    return d
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="geoevents", description=(
+        "Offline conflict-event mapper: place mentions, events and maps from war reporting."))
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="extract mentions and events from documents; write outputs")
+    run.add_argument("inputs", nargs="+", help="files (.txt .md .html .jsonl), directories, or -")
+    run.add_argument("--out", required=True, help="output directory")
+    _input_options(run)
+    run.add_argument("--title", default="geoevents", help="map title")
+    run.add_argument("--tiles", help="add an online tile layer from this URL template")
+
+    demo = sub.add_parser("demo", help="run the whole pipeline on the embedded demo corpus")
+    demo.add_argument("--out", default="geoevents-demo", help="output directory")
+
+    ev = sub.add_parser("eval", help="score the pipeline against gold annotations")
+    ev.add_argument("inputs", nargs="+")
+    ev.add_argument("--gold", required=True, help="directory of *.gold.json files")
+    ev.add_argument("--json", default="eval.json", help="where to write the scores (JSON)")
+    _input_options(ev)
+
+    res = sub.add_parser("resolve", help="ranked gazetteer candidates for place names")
+    res.add_argument("names", nargs="+")
+    res.add_argument("--json", action="store_true", help="print JSON")
+    res.add_argument("--limit", type=int, default=5)
+    return ap
+
+
+def _input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--metadata", help="CSV with file,published,source[,url,title]")
+    p.add_argument("--published", type=_date, help="default publication date (YYYY-MM-DD)")
+
+
+def _report_errors(result) -> int:
+    for s in result.skipped:
+        print(f"geoevents: error: {s['file']}: {s['reason']}", file=sys.stderr)
+    return 1 if result.skipped else 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command in ("run", "eval") and args.metadata and not Path(args.metadata).is_file():
+        print(f"geoevents: error: {args.metadata}: no such metadata file", file=sys.stderr)
+        return 2
+    handler = {"run": _run, "demo": _demo, "eval": _eval, "resolve": _resolve}[args.command]
+    return handler(args)
+
+
+def _run(args) -> int:
+    from .pipeline import run
+    result = run(args.inputs, args.out, metadata=args.metadata, published=args.published,
+                 title=args.title, tiles=args.tiles)
+    r = result.report()
+    print(f"{r['documents_read']} documents, {r['mentions']} mentions, {r['events']} events "
+          f"-> {args.out}", file=sys.stderr)
+    return _report_errors(result)
+
+
+def demo_corpus() -> Path:
+    """The embedded demo corpus (original reports written for the project)."""
+    return Path(str(resources.files("geoevents") / "demo"))
+
+
+def _demo(args) -> int:
+    from .pipeline import run
+    corpus = sorted(str(p) for p in demo_corpus().glob("[0-9]*.md"))
+    result = run(corpus, args.out, title="geoevents demo: Syria, 27 Nov - 8 Dec 2024")
+    r = result.report()
+    print(f"{r['documents_read']} reports, {r['mentions']} place mentions, {r['events']} events")
+    print(f"map: {Path(args.out) / 'map.html'}")
+    return _report_errors(result)
+
+
+def _eval(args) -> int:
+    from .evaluate import format_table, load_gold, score
+    from .documents import read_documents
+    from .export import atomic_write, dumps
+    from .pipeline import Pipeline
+    result = Pipeline().process(read_documents(args.inputs, metadata=args.metadata,
+                                               published=args.published))
+    scores = score(load_gold(args.gold), result.mentions, result.events)
+    print(format_table(scores))
+    atomic_write(args.json, dumps(scores))
+    return _report_errors(result)
+
+
+def _resolve(args) -> int:
+    from .gazetteer import default_gazetteer
+    gaz = default_gazetteer()
+    out = {}
+    for name in args.names:
+        out[name] = [{"id": p.id, "name": p.name, "level": p.level, "lat": p.lat, "lon": p.lon,
+                      "admin1": p.admin1, "admin2": p.admin2, "population": p.population}
+                     for p in gaz.search(name, limit=args.limit)]
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    else:
+        for name, cands in out.items():
+            print(f"{name}: {len(cands)} candidate(s)")
+            for c in cands:
+                path = " > ".join(x for x in ("Syria" if c["admin1"] else "", c["admin1"],
+                                              c["admin2"]) if x)
+                print(f"  {c['name']:<32} {c['level']:<13} {c['lat']:.4f}, {c['lon']:.4f}  {path}")
+    return 0 if all(out.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,443 @@
+"""Event builder: sentences + resolved mentions -> coded events.
+
+Rule-based on purpose: every decision is traceable to a lexicon line (``lexicon/``) and
+an evidence sentence, runs at thousands of documents a second, and needs no model
+download.  Per sentence: find triggers, drop negated or hypothetical ones, attach each
+trigger to the place it governs (after it for "captured A", before it for "A fell to"),
+find the actors and their roles, the date, the status and attribution, and the toll.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Optional
+
+from .dates import find_dates
+from .lexicons import Lexicon, lexicon
+from .model import Document, Event, Evidence, Mention
+from .text import Sentence, sentences
+
+CLAUSE_BREAK = re.compile(r";|\bwhile\b|\bbut\b|\bwhereas\b|\bafter\b|\bbefore\b|\bas\b(?! well)|"
+                          r"\bwhich\b|\bwho\b|\bwhen\b|—|–", re.I)
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+                "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+                "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+                "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+                "a dozen": 12}
+VAGUE_NUMBERS = ("dozens", "scores", "hundreds", "thousands", "several", "many", "some")
+_NUM = r"(\d[\d,]*|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r"|" + \
+       "|".join(VAGUE_NUMBERS) + r")"
+TOLL = re.compile(r"\b(?:(at least|more than|over|nearly|almost|around|about|some|up to)\s+)?"
+                  + _NUM + r"(?:\s+(?:more\s+)?([a-z]+(?:\s+[a-z]+)?))?", re.I)
+VICTIMS = re.compile(r"civilians?|people|individuals|fighters|soldiers|troops|rebels|"
+                     r"militants|combatants|children|members|personnel|officers?|advis[eo]rs?|"
+                     r"residents|persons|men|women|members", re.I)
+KILL = re.compile(r"\b(?:killed|killing|kills|perished|died|dead|deaths?|death toll|"
+                  r"lost their lives|casualties|were slain)\b", re.I)
+DEATH_OF = re.compile(r"\b(?:death|killing|assassination) of (?:a |an |the )?(?:senior |top |"
+                      r"prominent )?(?:[A-Z][\w-]+\s+){0,4}", re.I)
+AREA_WORDS = re.compile(r"\b(?:areas|territories|territory|regions|positions|villages|towns)\b",
+                        re.I)
+ANAPHORA = re.compile(r"\bthe (city|town|capital|provincial capital|village)\b", re.I)
+ANAPHOR_LEVELS = {"city": ("city",), "town": ("town", "city"), "village": ("village", "town"),
+                  "capital": ("city",), "provincial capital": ("city",)}
+GOVERNING = {"control_change", "advance", "withdrawal", "clash", "siege", "airstrike",
+             "shelling", "attack", "other"}
+
+
+@dataclass
+class _Trigger:
+    type: str
+    voice: str
+    start: int      # offsets within the sentence
+    end: int
+    text: str
+
+
+@dataclass
+class _Actor:
+    actor: str
+    start: int
+    end: int
+
+
+class EventBuilder:
+    """Callable pipeline component: ``EventBuilder()(doc, mentions) -> list[Event]``."""
+
+    def __init__(self) -> None:
+        self.lex = lexicon()
+
+    def __call__(self, doc: Document, mentions: list[Mention]) -> list[Event]:
+        lex = self.lex
+        text = doc.text
+        has_hts = bool(re.search(r"\bHTS\b|Tahrir al[- ]Sham", text))
+        places = [m for m in mentions if m.role == "location"]
+        region = _document_region(places)
+        events: list[Event] = []
+        sents = [(sent, self._actors(sent.text, has_hts)) for sent in sentences(text)]
+        leads = _lead_actors(self.lex, [a.actor for _, acts in sents for a in acts])
+        for sent, actors in sents:
+            in_sent = [m for m in places if sent.start <= m.start < sent.end]
+            in_sent += _anaphora(sent, places)
+            in_sent.sort(key=lambda m: m.start)
+            events.extend(self._sentence_events(doc, sent, in_sent, actors, region, leads,
+                                                has_hts))
+        return _merge_duplicates(events)
+
+    # -- actors ----------------------------------------------------------------
+    def _actors(self, s: str, has_hts: bool) -> list[_Actor]:
+        found: list[_Actor] = []
+        for m in self.lex.actor_adj.finditer(s):
+            for a in re.finditer(r"[\w'’.]+", m.group(1)):
+                actor = self.lex.adj_actor.get(a.group().lower().replace("’", "'"))
+                if actor:
+                    found.append(_Actor(actor, m.start(), m.end()))
+        spans = [(f.start, f.end) for f in found]
+        cands = []
+        for actor, rx in self.lex.actor_nouns:
+            for m in rx.finditer(s):
+                cands.append((m.start(), -(m.end() - m.start()), m.end(), actor))
+        cands.sort()
+        for start, _, end, actor in cands:
+            if any(a < end and start < b for a, b in spans):
+                continue
+            if actor == "opposition" and has_hts:
+                actor = "hts"
+            found.append(_Actor(actor, start, end))
+            spans.append((start, end))
+        found.sort(key=lambda a: a.start)
+        return found
+
+    def _triggers(self, s: str) -> list[_Trigger]:
+        cands = []
+        for typ, voice, rx in self.lex.triggers:
+            for m in rx.finditer(s):
+                cands.append((m.start(), -(m.end() - m.start()), typ, voice, m))
+        cands.sort(key=lambda c: (c[0], c[1]))
+        out: list[_Trigger] = []
+        last = -1
+        for start, _, typ, voice, m in cands:
+            if start >= last:
+                out.append(_Trigger(typ, voice, start, m.end(), m.group()))
+                last = m.end()
+        return out
+
+    # -- one sentence ----------------------------------------------------------
+    def _sentence_events(self, doc: Document, sent: Sentence, mentions: list[Mention],
+                         actors: list[_Actor], region: Optional[Mention],
+                         leads: dict[str, str], has_hts: bool) -> list[Event]:
+        s = sent.text
+        lex = self.lex
+        triggers = [t for t in self._triggers(s) if not self._hypothetical(s, t)]
+        if not triggers:
+            return []
+        dates = find_dates(s, doc.published)
+        explicit_year = [d for d in dates if d.precision in ("year", "month")
+                         and (doc.published is None or d.date.year != doc.published.year)]
+        background = bool(lex.cues["background"].search(s)) or bool(explicit_year)
+        status = _status(lex, s)
+        attributed = tuple(src for src, rx in lex.attributions if rx.search(s))
+        tolls = _tolls(s)
+        kill = KILL.search(s) or DEATH_OF.search(s)
+        out: list[Event] = []
+        kinetic = [t for t in triggers if t.type in ("airstrike", "shelling", "attack")]
+        has_toll = bool(kill) and (tolls or DEATH_OF.search(s))
+        for t in triggers:
+            if t.type == "casualties":
+                continue
+            if t.type == "clash" and has_toll and not kinetic:
+                continue  # "killed in the clashes": the toll is the event
+            if background and not (t.type == "control_change" and explicit_year):
+                continue
+            targets = self._places_for(s, sent, t, mentions, triggers)
+            if not targets:
+                if t.type in ("airstrike", "shelling") and has_toll and region is not None:
+                    targets = [(region, 3)]
+                else:
+                    continue
+            for m, precision in targets:
+                out.append(self._event(doc, sent, t, m, precision, actors, leads, status,
+                                       attributed, dates, tolls, kill, has_hts, explicit_year))
+        if has_toll and not kinetic:
+            m = next((m for m in mentions if m.start >= sent.start + kill.start()), None) \
+                or (mentions[0] if mentions else None)
+            place = (m, m.geo_precision) if m else ((region, 3) if region else None)
+            if place and not background:
+                t = _Trigger("casualties", "nominal", kill.start(), kill.end(), kill.group())
+                out.append(self._event(doc, sent, t, place[0], max(place[1], 2), actors,
+                                       leads, status, attributed, dates, tolls, kill,
+                                       has_hts, []))
+        return out
+
+    def _hypothetical(self, s: str, t: _Trigger) -> bool:
+        """'failed to capture', 'could fall', 'aims to retake', 'if the rebels hold'."""
+        clause_start = 0
+        for m in CLAUSE_BREAK.finditer(s, 0, t.start):
+            clause_start = m.end()
+        window = s[max(clause_start, t.start - 45):t.start]
+        return bool(self.lex.cues["modality"].search(window))
+
+    def _places_for(self, s: str, sent: Sentence, t: _Trigger, mentions: list[Mention],
+                    triggers: list[_Trigger]) -> list[tuple[Mention, int]]:
+        """The mention(s) the trigger governs, with their geo precision."""
+        rel = [(m.start - sent.start, m.end - sent.start, m) for m in mentions]
+        chosen: list[Mention] = []
+        if t.voice == "passive":
+            before = [r for r in rel if r[1] <= t.start and not CLAUSE_BREAK.search(s, r[1], t.start)]
+            if before:
+                chosen = [before[-1][2]]
+        if not chosen:
+            nxt = [tr.start for tr in triggers if tr.start > t.end and tr.type != t.type
+                   and tr.type in GOVERNING]
+            limit = min([t.end + 110] + nxt)
+            after = [r for r in rel if r[0] >= t.end and r[0] <= limit]
+            if after and not re.search(r";|\.\s", s[t.end:after[0][0]]):
+                chosen = [after[0][2]]
+                end = after[0][1]
+                for a in after[1:]:
+                    gap = s[end:a[0]]
+                    if re.fullmatch(r"(?:'s |’s )", gap):
+                        chosen[-1] = a[2]       # "Aleppo's Rashidin": the inner place
+                    elif re.fullmatch(r"\s*(?:,|and|or|,\s*and|,\s*as well as|as well as)\s*"
+                                      r"(?:the\s+)?(?:(?:city|town|village|outskirts|"
+                                      r"countryside) of\s+)?", gap):
+                        chosen.append(a[2])
+                    else:
+                        break
+                    end = a[1]
+        if not chosen and t.voice != "passive":
+            before = [r for r in rel if r[1] <= t.start and t.start - r[1] < 40
+                      and not CLAUSE_BREAK.search(s, r[1], t.start)]
+            if before and t.type in ("clash", "airstrike", "shelling", "siege"):
+                chosen = [before[-1][2]]
+        return [(m, m.geo_precision) for m in chosen if not (m.place.level == "country"
+                                                             and m.place.country == "SY")]
+
+    def _event(self, doc: Document, sent: Sentence, t: _Trigger, m: Mention, precision: int,
+               actors: list[_Actor], leads: dict[str, str], status: str,
+               attributed: tuple, dates: list, tolls: list, kill, has_hts: bool,
+               explicit_year: list) -> Event:
+        s = sent.text
+        victims = {a.actor for a in actors if kill and a.start > kill.start()
+                   and a.actor == "civilians"}
+        doers = [a for a in actors if a.actor != "civilians"]
+        actor, target = self._roles(s, t, doers, leads, has_hts)
+        if victims or (kill and re.search(r"civilians?", s[kill.start():] if kill else "")):
+            target = ("civilians",)
+        to_actor = from_actor = ()
+        if t.type == "control_change":
+            if t.voice == "cede":
+                from_actor = actor
+                to_actor = target
+                actor, target = to_actor, from_actor
+            else:
+                to_actor, from_actor = actor, target
+        fat, qual = _toll_for(s, sent, m, tolls, kill, t)
+        d, precision_d, source = _date_for(s, t, dates, doc.published, explicit_year)
+        ev_start, ev_end = sent.start, sent.end
+        eid = hashlib.sha1(f"{doc.id}|{t.type}|{m.place.id}|{ev_start}|{t.start}".encode()).hexdigest()[:16]
+        conf = round(min(0.95, 0.5 + 0.3 * m.confidence + (0.1 if actor else 0)
+                         + (0.05 if precision == 1 else 0)), 3)
+        return Event(id=eid, doc=doc.id, type=t.type, mention=m, geo_precision=precision,
+                     actor=actor, target=target, to_actor=to_actor, from_actor=from_actor,
+                     date=d, date_precision=precision_d, date_source=source, status=status,
+                     attributed_to=attributed, fatalities=fat, fatalities_qualifier=qual,
+                     evidence=(Evidence(s, ev_start, ev_end),), confidence=conf)
+
+    def _roles(self, s: str, t: _Trigger, doers: list[_Actor], leads: dict[str, str],
+               has_hts: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Who acts and who is acted upon, from word order and the sides table."""
+        actor: list[str] = []
+        after = [a for a in doers if a.start >= t.end]
+        by = [a for a in after if re.search(r"\b(?:by|to|from)\s+(?:the\s+)?$|"
+                                            r"\b(?:by|to)\s+[\w-]+\s+$", s[max(t.end, a.start - 25):a.start])
+              and not CLAUSE_BREAK.search(s, t.end, a.start)]
+        before = [a for a in doers if a.end <= t.start]
+        if t.voice == "passive" or (by and t.voice in ("nominal", "active")):
+            actor = [a.actor for a in by[:1]] or [a.actor for a in after[:1]]
+            actor = _coordinated(actor, by or after, s)
+        if not actor and before:
+            last = before[-1]
+            actor = _coordinated([last.actor], before, s, backwards=True)
+        if not actor:
+            lead = leads.get("air" if t.type in ("airstrike", "shelling") else "ground")
+            actor = [lead] if lead else []
+        actor = list(dict.fromkeys(actor))
+        target: list[str] = []
+        m = re.search(r"\bfrom\s+(?:the\s+)?", s[t.end:])
+        if m and t.type == "control_change":
+            tail = [a for a in doers if a.start >= t.end + m.end() - 2 and a.actor not in actor]
+            target = [tail[0].actor] if tail else []
+        if not target:
+            others = [a.actor for a in doers if a.actor not in actor
+                      and _side(self.lex, a.actor) != _side(self.lex, actor[0] if actor else "")
+                      and a.start > t.end]
+            target = others[:1]
+        if not target and actor:
+            target = [_opponent(self.lex, actor[0], has_hts)]
+        return tuple(actor), tuple(x for x in target if x)
+
+
+def _coordinated(first: list[str], pool: list[_Actor], s: str, backwards: bool = False) -> list[str]:
+    """'Syrian and Russian jets', 'Russia and Iran': actors joined by 'and' act together."""
+    out = list(first)
+    seq = list(reversed(pool)) if backwards else pool
+    for a, b in zip(seq, seq[1:]):
+        lo, hi = (b, a) if backwards else (a, b)
+        if re.fullmatch(r"\s*(?:,|and|,\s*and)\s*(?:the\s+)?", s[lo.end:hi.start]) or lo.start == hi.start:
+            out.append(b.actor)
+        else:
+            break
+    return out
+
+
+def _lead_actors(lex: Lexicon, actors: list[str]) -> dict[str, str]:
+    """The document's main ground actor (the side on the offensive, rebels first) and
+    main air actor (government side), for sentences that name no actor."""
+    counts = Counter(actors)
+    leads = {}
+    ground = [a for a in counts if _side(lex, a) in ("opposition", "sdf", "isis")] or \
+        [a for a in counts if _side(lex, a) == "government"]
+    air = [a for a in counts if _side(lex, a) in ("government", "israel")]
+    if ground:
+        leads["ground"] = max(ground, key=lambda a: (counts[a], a))
+    if air:
+        leads["air"] = max(air, key=lambda a: (counts[a], a))
+    return leads
+
+
+def _side(lex: Lexicon, actor: str) -> str:
+    return lex.sides.get(actor, actor)
+
+
+def _opponent(lex: Lexicon, actor: str, has_hts: bool) -> str:
+    side = _side(lex, actor)
+    if side == "opposition":
+        return "syrian_government"
+    if side == "government":
+        return "hts" if has_hts else "opposition"
+    if side == "isis":
+        return "syrian_government"
+    return ""
+
+
+def _status(lex: Lexicon, s: str) -> str:
+    for kind in ("disputed", "confirmed", "claimed"):
+        if lex.cues[kind].search(s):
+            return kind
+    return "reported"
+
+
+def _tolls(s: str) -> list[tuple[int, Optional[int], Optional[str], int]]:
+    """(position, number or None, qualifier, end) of every casualty figure in a sentence."""
+    out = []
+    for m in TOLL.finditer(s):
+        raw = m.group(2).lower()
+        noun = (m.group(3) or "").lower()
+        if not VICTIMS.match(noun) and not KILL.match(noun):
+            continue
+        if raw.replace(",", "").isdigit():
+            n: Optional[int] = int(raw.replace(",", ""))
+            if 1900 <= n <= 2100:
+                continue
+        elif raw in NUMBER_WORDS:
+            n = NUMBER_WORDS[raw]
+        else:
+            n = None
+        qual = m.group(1).lower() if m.group(1) else (raw if n is None else None)
+        out.append((m.start(), n, qual, m.end()))
+    return out
+
+
+def _toll_for(s: str, sent: Sentence, m: Mention, tolls: list, kill, t: _Trigger
+              ) -> tuple[Optional[int], Optional[str]]:
+    if not kill:
+        return None, None
+    if not tolls:
+        return (1, None) if DEATH_OF.search(s) else (None, None)
+    pos = m.start - sent.start
+    before = [x for x in tolls if x[0] <= pos]
+    pick = before[-1] if before else tolls[0]
+    # "15 civilians in western Aleppo and several more in Idlib": the figure nearest before
+    # the place belongs to it; a figure already used by an earlier place does not repeat.
+    between = s[pick[3]:pos]
+    if before and re.search(r"\band\b|,", between) and len(between) > 40:
+        return None, None
+    return pick[1], pick[2]
+
+
+def _date_for(s: str, t: _Trigger, dates: list, published: Optional[date], explicit_year: list
+              ) -> tuple[Optional[date], Optional[str], Optional[str]]:
+    """The sentence's date expression, else the publication date for present-tense reports."""
+    if explicit_year and t.type == "control_change":
+        d = explicit_year[0]
+        return d.date, d.precision, "text"
+    day = [d for d in dates if d.precision in ("day", "week")]
+    if day:
+        best = min(day, key=lambda d: abs(d.start - t.start))
+        return best.date, best.precision, "text"
+    if published is None:
+        return None, None, None
+    window = s[max(0, t.start - 40):t.start].lower()
+    if re.search(r"\b(?:has|have|had|is|are|am|'s|’s)\b(?:\s+\w+){0,3}\s*$", window) \
+            or re.search(r"(?:ing|es|s)$", t.text.split()[0].lower()) and t.voice != "passive":
+        return published, "day", "published"
+    return None, None, None
+
+
+def _document_region(places: list[Mention]) -> Optional[Mention]:
+    """The region a document is about, for events it places only by 'rebel-held areas'."""
+    for levels in (("region",), ("admin1",)):
+        pool = [m for m in places if m.place.level in levels and m.place.country == "SY"]
+        top = [m for m in pool if not m.place.parent] or pool
+        if top:
+            counts = Counter(m.place.id for m in top)
+            best = max(counts.items(), key=lambda kv: (kv[1], -min(m.start for m in top
+                                                                   if m.place.id == kv[0])))[0]
+            return next(m for m in top if m.place.id == best)
+    return None
+
+
+def _anaphora(sent: Sentence, places: list[Mention]) -> list[Mention]:
+    """'the city' / 'the town' / 'the capital' -> the last place of that kind before it."""
+    out = []
+    for m in ANAPHORA.finditer(sent.text):
+        start = sent.start + m.start()
+        if any(p.start <= start < p.end or (p.start > start and p.start - start < len(m.group()) + 4)
+               for p in places):
+            continue
+        levels = ANAPHOR_LEVELS[m.group(1).lower()]
+        prior = [p for p in places if p.end <= start and p.place.level in levels]
+        if m.group(1).lower() == "capital":
+            prior = [p for p in prior if p.place.admin1 in ("Damascus",)] or prior
+        if prior:
+            ref = prior[-1]
+            out.append(replace(ref, start=start, end=sent.start + m.end(), text=m.group(),
+                               confidence=round(ref.confidence * 0.9, 3)))
+    return out
+
+
+def _merge_duplicates(events: list[Event]) -> list[Event]:
+    """The same event told twice in one document (headline and body) becomes one event."""
+    merged: dict[tuple, Event] = {}
+    order: list[tuple] = []
+    for e in events:
+        key = (e.type, e.mention.place.id if e.mention else None, e.date)
+        prev = merged.get(key)
+        if prev is None:
+            merged[key] = e
+            order.append(key)
+            continue
+        evidence = prev.evidence + tuple(x for x in e.evidence if x not in prev.evidence)
+        rank = {"reported": 0, "claimed": 1, "confirmed": 2, "disputed": 3}
+        merged[key] = replace(prev, evidence=evidence,
+                              actor=prev.actor or e.actor,
+                              fatalities=prev.fatalities if prev.fatalities is not None else e.fatalities,
+                              status=max(prev.status, e.status, key=rank.get),
+                              attributed_to=tuple(dict.fromkeys(prev.attributed_to + e.attributed_to)),
+                              geo_precision=min(prev.geo_precision, e.geo_precision))
+    return [merged[k] for k in order]

@@ -1,0 +1,56 @@
+"""The lexicons (data files in ``lexicon/``) compiled once per process.
+
+Triggers, actor aliases, sides, status and modality cues and attribution sources are
+data, so a new alias or trigger word is a one-line change with a test, not a code change.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+
+def lexicon_rows(name: str) -> list[list[str]]:
+    """Rows of a lexicon data file, comments and blank lines skipped."""
+    text = (resources.files("geoevents") / "lexicon" / name).read_text(encoding="utf-8")
+    return [ln.split("\t") for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def _alternation(patterns: list[str]) -> str:
+    return "|".join(sorted(patterns, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Trigger, actor and cue patterns compiled from the data files."""
+    triggers: list[tuple[str, str, re.Pattern]]
+    actor_nouns: list[tuple[str, re.Pattern]]
+    actor_adj: re.Pattern
+    adj_actor: dict[str, str]
+    sides: dict[str, str]
+    cues: dict[str, re.Pattern]
+    attributions: list[tuple[str, re.Pattern]]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """Compile the lexicon data files once per process."""
+    triggers = [(t, v, re.compile(r"\b(?:" + p + r")\b", re.I)) for t, v, p in lexicon_rows("triggers.tsv")]
+    nouns, adj_actor = [], {}
+    for actor, kind, pattern in lexicon_rows("actors.tsv"):
+        if kind == "noun":
+            nouns.append((actor, re.compile(r"\b(?:" + pattern + r")(?![\w-])", re.I)))
+        else:
+            for a in pattern.split("|"):
+                adj_actor[a.replace("\\", "").lower()] = actor
+    military = [ln[0] for ln in lexicon_rows("military_nouns.txt")]
+    adj = _alternation([re.escape(a) for a in adj_actor])
+    actor_adj = re.compile(r"\b((?:" + adj + r")(?:\s*,\s*(?:" + adj + r"))*(?:,?\s+and\s+(?:"
+                           + adj + r")))\s+(?:military\s+|air\s+)?(?:" + "|".join(military)
+                           + r")\b", re.I)
+    cues = {kind: re.compile(r"\b(?:" + p + r")\b", re.I) for kind, p in lexicon_rows("cues.tsv")}
+    attributions = [(src, re.compile(r"\b(?:" + p + r")\b", re.I))
+                    for src, p in lexicon_rows("attributions.tsv")]
+    sides = {a: s for a, s in lexicon_rows("sides.tsv")}
+    return Lexicon(triggers, nouns, actor_adj, adj_actor, sides, cues, attributions)

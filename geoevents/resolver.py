@@ -1,0 +1,297 @@
+"""Resolver: find place mentions in a document and resolve each to a gazetteer row.
+
+Detection folds every word of the text with the same key the gazetteer uses and runs
+one Aho-Corasick pass over the folded words, so every transliteration is found in a
+single linear scan.  Guards (capitalisation, punctuation inside a name, common English
+words, names of people and groups) keep precision; disambiguation scores each candidate
+on its level, population, the qualifier around it ("province", "city", "airport"),
+the governorates named in the document and distance to the document's other places,
+with one sense per name per document.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Optional
+
+from .lexicons import lexicon, lexicon_rows
+from .gazetteer import Gazetteer, default_gazetteer, haversine_km
+from .model import Document, Mention, Place
+from .text import Token, fold, strip_marks, tokens
+
+DIRECTIONS = frozenset({"north", "south", "east", "west", "northern", "southern", "eastern",
+                        "western", "northeast", "northwest", "southeast", "southwest",
+                        "northeastern", "northwestern", "southeastern", "southwestern",
+                        "north-east", "north-west", "south-east", "south-west", "central",
+                        "rural", "greater", "the"})
+# Lower-case words allowed inside a multi-word place name.
+NAME_WORDS = frozenset({"countryside", "province", "governorate", "city", "airport", "airbase",
+                        "air", "base", "highway", "motorway", "road", "crossing", "border",
+                        "prison", "international", "military", "of", "and", "plain",
+                        "mountains", "heights", "desert", "old", "new", "district", "camp"})
+LEVEL_PRIOR = {"country": 3.0, "city": 3.0, "road": 3.0, "admin1": 2.6, "region": 2.5,
+               "facility": 2.2, "town": 1.6, "admin2": 1.0, "neighbourhood": 0.3,
+               "village": 0.0}
+QUALIFIER_LEVEL = {"province": "admin1", "provinces": "admin1", "governorate": "admin1",
+                   "governorates": "admin1", "city": "city", "town": "town",
+                   "village": "village", "district": "admin2", "neighbourhood": "neighbourhood",
+                   "neighborhood": "neighbourhood", "airport": "facility",
+                   "airbase": "facility", "countryside": "admin1"}
+NEAR_CUES = re.compile(r"(?:outskirts of|near|nearby|close to|around|edge of|gates of|"
+                       r"\bkm (?:from|of|west of|east of|north of|south of)|kilometres? "
+                       r"(?:from|of)|kilometers? (?:from|of)|miles? (?:from|of)|within|"
+                       r"(?:north|south|east|west)(?:east|west)? of|toward|towards)\s+(?:the\s+)?"
+                       r"(?:(?:city|town|village) of\s+)?$", re.I)
+LOCATIVE = re.compile(r"\b(?:in|into|inside|across|at|near|from|to|toward|towards|within|"
+                      r"throughout|on|of|over)\s+(?:the\s+)?(?:northern\s+|southern\s+|"
+                      r"eastern\s+|western\s+)?$", re.I)
+ACTOR_VERB = re.compile(r"^\s*(?:,[^,]{0,80},\s*)?(?:has|have|had|is|was|will|would|"
+                        r"said|says|fears|feared|responded|warned|backs|backed|supports|"
+                        r"supported|struck|launched|denied|condemned|called|wants|sees|"
+                        r"faces|threatened|intervened|announced|accused|demanded|sent|"
+                        r"deployed|urged|mediated|brokered|controls|to\s+\w+)\b", re.I)
+_PUNCT_INSIDE = re.compile(r"[^\w\s'’‘`ʿʾ\-–]")
+_BETWEEN = re.compile(r"^\s*(?:highway|motorway|road)?\s*(?:between|from)\s+$", re.I)
+
+
+@lru_cache(maxsize=1)
+def not_places() -> frozenset[str]:
+    """Capitalised words that are never places (people, groups, months)."""
+    return frozenset(fold(row[0]) for row in lexicon_rows("not_places.txt"))
+
+
+MASKED_ACTORS = frozenset({"hts", "opposition", "sna", "sdf", "iran_backed_militias", "isis",
+                           "hezbollah", "southern_operations_room"})
+
+
+def masked_spans(text: str) -> list[tuple[int, int]]:
+    """Multi-word group names ("Hayat Tahrir al-Sham") whose words must not be places."""
+    return [m.span() for actor, rx in lexicon().actor_nouns if actor in MASKED_ACTORS
+            for m in rx.finditer(text) if " " in m.group() or "-" in m.group()]
+
+
+@dataclass
+class _Span:
+    i0: int          # first token index
+    i1: int          # last token index (inclusive)
+    key: str
+    cands: list[Place]
+    qualifier: Optional[str] = None
+    near: bool = False
+    role: str = "location"
+    chosen: Optional[Place] = None
+    score_margin: float = 0.0
+    line: Optional[tuple] = None
+    extra: dict = field(default_factory=dict)
+
+
+class Resolver:
+    """Callable pipeline component: ``Resolver()(doc) -> list[Mention]``."""
+
+    def __init__(self, gazetteer: Optional[Gazetteer] = None):
+        self.gaz = gazetteer or default_gazetteer()
+
+    def __call__(self, doc: Document) -> list[Mention]:
+        text = doc.text
+        toks = tokens(text)
+        spans = self._detect(text, toks)
+        self._qualify(text, toks, spans)
+        self._disambiguate(spans)
+        return [self._mention(doc, text, toks, s) for s in spans if s.chosen]
+
+    # -- detection -------------------------------------------------------------
+    def _detect(self, text: str, toks: list[Token]) -> list[_Span]:
+        keyed = [i for i, t in enumerate(toks) if t.key]
+        parts, starts = [], {}
+        pos = 0
+        for k, i in enumerate(keyed):
+            starts[pos] = k
+            parts.append(toks[i].key)
+            pos += len(toks[i].key) + 1
+        keystr = " " + " ".join(parts) + " "
+        masked = masked_spans(text)
+        found: list[_Span] = []
+        for end, key in self.gaz.automaton.iter(keystr):
+            begin = end - len(key) - 1          # index of the leading space
+            k0 = starts.get(begin)
+            if k0 is None:
+                continue
+            k1 = k0 + key.count(" ")
+            i0, i1 = keyed[k0], keyed[k1]
+            # include a leading article joined to the name ("al-Bab", "Al Qamishli")
+            if i0 > 0 and not toks[i0 - 1].key and toks[i0 - 1].end >= toks[i0].start - 1:
+                if toks[i0 - 1].text[:1].isupper() or text[toks[i0 - 1].end] == "-":
+                    i0 -= 1
+            if self._accept(text, toks, i0, i1, key, masked):
+                found.append(_Span(i0, i1, key, self.gaz.candidates(key)))
+        found.sort(key=lambda s: (toks[s.i0].start, -(toks[s.i1].end - toks[s.i0].start)))
+        chosen: list[_Span] = []
+        last_end = -1
+        for s in found:
+            if toks[s.i0].start >= last_end:
+                chosen.append(s)
+                last_end = toks[s.i1].end
+        return chosen
+
+    def _accept(self, text: str, toks: list[Token], i0: int, i1: int, key: str,
+                masked: list[tuple[int, int]]) -> bool:
+        start, end = toks[i0].start, toks[i1].end
+        if _PUNCT_INSIDE.search(text, start, end) and _PUNCT_INSIDE.search(text[start:end]):
+            return False
+        if any(a <= start < b or a < end <= b for a, b in masked):
+            return False
+        words = [t for t in toks[i0:i1 + 1] if t.key]
+        first = words[0].text
+        if not (first[:1].isupper() or not first[:1].isascii() and first[:1].isalpha()
+                or first.lower() in DIRECTIONS or first[:1].isdigit()):
+            return False
+        if not any(w.text[:1].isupper() or not w.text[:1].isascii() for w in words):
+            return False
+        for w in words[1:]:
+            low = w.text.lower()
+            if not (w.text[:1].isupper() or w.text[:1].isdigit() or not w.text[:1].isascii()
+                    or low in NAME_WORDS or low in DIRECTIONS):
+                return False
+        if len(words) == 1:
+            word = words[0]
+            if word.key in not_places():
+                return False
+            if word.text.isupper() and len(word.text) <= 4 and not word.text[-1].isdigit():
+                return False   # acronyms: SDF, HTS, SAA ... (M5 keeps its digit)
+            if self._common_word(word, key) and not self._place_context(text, toks, i0, i1):
+                return False
+        return True
+
+    def _common_word(self, word: Token, key: str) -> bool:
+        """A single capitalised word that is an everyday English word ('Tell', 'Bab')."""
+        return strip_marks(word.text).lower() in self.gaz.common_words.get(key, ())
+
+    @staticmethod
+    def _place_context(text: str, toks: list[Token], i0: int, i1: int) -> bool:
+        before = text[max(0, toks[i0].start - 30):toks[i0].start].lower()
+        after = text[toks[i1].end:toks[i1].end + 25].lower()
+        return bool(re.search(r"(?:town|village|city|district|area|province) of\s+$|"
+                              r"\b(?:in|near|at|into|from|outskirts of)\s+$", before)
+                    or re.match(r"\s+(?:province|countryside|district|governorate|airport)",
+                                after))
+
+    # -- qualifiers ------------------------------------------------------------
+    def _qualify(self, text: str, toks: list[Token], spans: list[_Span]) -> None:
+        for n, s in enumerate(spans):
+            nxt = toks[s.i1 + 1].text.lower() if s.i1 + 1 < len(toks) else ""
+            prev2 = " ".join(t.text.lower() for t in toks[max(0, s.i0 - 2):s.i0])
+            if nxt in QUALIFIER_LEVEL:
+                s.qualifier = QUALIFIER_LEVEL[nxt]
+            elif re.search(r"(?:city|town|village|province|governorate|neighbou?rhood) of$",
+                           prev2):
+                s.qualifier = QUALIFIER_LEVEL.get(prev2.split()[-2])
+            elif re.search(r"(?:rebel|opposition|government|regime)[- ]held$|held$", prev2):
+                s.qualifier = "admin1"
+            before = text[max(0, toks[s.i0].start - 60):toks[s.i0].start]
+            if NEAR_CUES.search(before):
+                s.near = True
+        # "Aleppo and Idlib provinces": the plural qualifier covers the whole list
+        for a, b in zip(spans, spans[1:]):
+            between = text[toks[a.i1].end:toks[b.i0].start]
+            if b.qualifier == "admin1" and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", between) \
+                    and a.qualifier is None:
+                a.qualifier = "admin1"
+        # "Aleppo's Rashidin neighbourhood": the first name is the context of the second
+        for a, b in zip(spans, spans[1:]):
+            if text[toks[a.i1].end:toks[b.i0].start] in ("'s ", "’s "):
+                b.extra["within"] = a
+
+    # -- disambiguation --------------------------------------------------------
+    def _disambiguate(self, spans: list[_Span]) -> None:
+        anchors: list[Place] = []
+        admin1s: set[str] = set()
+        for s in spans:
+            syrian = [p for p in s.cands if p.country == "SY"]
+            if len(s.cands) == 1 or (len({(p.level, p.admin1) for p in s.cands}) == 1):
+                p = s.cands[0]
+                if p.country == "SY":
+                    anchors.append(p)
+                    if p.level in ("city", "admin1") and p.admin1:
+                        admin1s.add(p.admin1)
+            elif syrian and all(p.level in ("city", "admin1") for p in syrian):
+                admin1s.add(syrian[0].admin1)
+        sense: dict[tuple[str, Optional[str]], Place] = {}
+        for s in spans:
+            memo = sense.get((s.key, s.qualifier))
+            if memo is not None and "within" not in s.extra:
+                s.chosen, s.score_margin = memo, 3.0
+                continue
+            ranked = sorted(((self._score(p, s, anchors, admin1s), p.id, p) for p in s.cands),
+                            key=lambda t: (-t[0], t[1]))
+            if not ranked:
+                continue
+            s.chosen = ranked[0][2]
+            s.score_margin = ranked[0][0] - ranked[1][0] if len(ranked) > 1 else 3.0
+            sense[(s.key, s.qualifier)] = s.chosen
+
+    @staticmethod
+    def _score(p: Place, s: _Span, anchors: list[Place], admin1s: set[str]) -> float:
+        score = LEVEL_PRIOR.get(p.level, 0.0) + 0.4 * math.log10(p.population + 10)
+        if s.qualifier and p.level == s.qualifier:
+            score += 4.0
+        if p.country == "SY":
+            score += 0.5
+        within = s.extra.get("within")
+        if within is not None and within.chosen is not None:
+            d = haversine_km(p.lat, p.lon, within.chosen.lat, within.chosen.lon)
+            score += 5.0 if d < 15 else -2.0
+            if p.level in ("neighbourhood", "facility"):
+                score += 2.0
+        if p.admin1 and p.admin1 in admin1s:
+            score += 1.0
+        if anchors and p.level not in ("country", "admin1", "region", "road"):
+            d = min(haversine_km(p.lat, p.lon, a.lat, a.lon) for a in anchors)
+            score += 1.5 * math.exp(-d / 60.0)
+        return score
+
+    # -- output ----------------------------------------------------------------
+    def _mention(self, doc: Document, text: str, toks: list[Token], s: _Span) -> Mention:
+        p = s.chosen
+        start, end = toks[s.i0].start, toks[s.i1].end
+        role = "location"
+        if p.country != "SY" or (p.level == "country" and p.country != "SY"):
+            before = text[max(0, start - 30):start]
+            if not LOCATIVE.search(before) and ACTOR_VERB.match(text[end:end + 100]) \
+                    or re.search(r"\b(?:by|with|between|and)\s+$", before):
+                role = "actor"
+        precision = {"country": 3, "admin1": 3, "road": 3, "admin2": 3}.get(p.level, 1)
+        if p.level == "region":
+            precision = 2 if p.parent else 3
+        if s.near and precision == 1:
+            precision = 2
+        conf = 0.95 if s.score_margin >= 3.0 else 0.55 + 0.4 * math.tanh(s.score_margin / 2)
+        exact = strip_marks(text[start:end]).lower() in self.gaz.exact.get(p.id, ())
+        if not exact:
+            conf *= 0.9
+        line = self._segment(text, toks, s, p) if p.level == "road" else None
+        return Mention(doc=doc.id, start=start, end=end, text=text[start:end], place=p,
+                       confidence=round(conf, 3), role=role, geo_precision=precision,
+                       candidates=len(s.cands), line=line or p.line)
+
+    def _segment(self, text: str, toks: list[Token], s: _Span, road: Place) -> Optional[tuple]:
+        """'the M5 between Saraqib and Maarat al-Numan': the stretch between two places."""
+        tail = text[toks[s.i1].end:toks[s.i1].end + 120]
+        m = re.match(r"\s*(?:highway|motorway|road)?\s*(?:between|from)\s+(.+?)\s+(?:and|to)\s+"
+                     r"(.+?)(?=[,.;]|\s+(?:in|on|at|near|which|that|was|is|has)\b|$)", tail)
+        if not m or not road.line:
+            return None
+        ends = []
+        for name in m.group(1, 2):
+            hits = self.gaz.search(name, limit=1)
+            if not hits:
+                return None
+            ends.append(hits[0])
+        idx = [min(range(len(road.line)),
+                   key=lambda i, e=e: haversine_km(e.lat, e.lon, road.line[i][1], road.line[i][0]))
+               for e in ends]
+        lo, hi = sorted(idx)
+        if hi == lo:
+            return None
+        return tuple(road.line[lo:hi + 1])

@@ -1,0 +1,138 @@
+"""Text utilities shared by the gazetteer and the resolver: the transliteration-folding
+key, word tokens with offsets, and sentence spans.
+
+Arabic place names reach English text in many spellings (Saraqib/Saraqeb/Sarāqib,
+Maarrat/Ma'arat, Sheikhoun/Shaykhun, Tal/Tel/Tell, Deir/Dayr).  ``fold`` maps them all
+to one key by keeping the consonant skeleton: vowel runs collapse to one symbol,
+doubled letters collapse, q/k/g and kh/gh/k merge, and Arabic articles disappear.  The
+gazetteer indexes names by this key and the resolver folds text the same way, so one
+exact multi-pattern search finds every spelling.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Iterator, NamedTuple
+
+ARTICLES = frozenset({"al", "el", "il", "ul", "ad", "ed", "adh", "as", "es", "ash", "esh",
+                      "ar", "er", "az", "ez", "at", "et", "ath", "an", "en", "aț", "aş"})
+
+_APOSTROPHES = "'’‘`ʿʾ´ʻʼ′"
+_TOKEN_RE = re.compile(r"[^\W\d_](?:[^\W_]|[" + _APOSTROPHES + r"](?=[^\W\d_]))*|\d+(?:[.,]\d+)*",
+                       re.UNICODE)
+_ARABIC_RE = re.compile(r"[\u0600-\u06FF]")
+_ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670\u0640]")
+_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي",
+                              "ؤ": "و", "ئ": "ي"})
+
+# Order matters: digraphs before single letters.
+_DIGRAPHS = (("kh", "k"), ("gh", "k"), ("ck", "k"), ("sh", "s"), ("ch", "s"), ("sch", "s"),
+             ("th", "t"), ("dh", "d"), ("ph", "f"), ("dj", "j"), ("ou", "u"), ("oo", "u"),
+             ("ee", "i"))
+_SINGLE = str.maketrans({"q": "k", "g": "k", "c": "k", "p": "b", "v": "f", "x": "ks",
+                         "ç": "s", "ş": "s", "ğ": "k", "ı": "i"})
+_VOWELS = frozenset("aeiou")
+
+
+class Token(NamedTuple):
+    """A word of the text with its character offsets and folded key."""
+    start: int
+    end: int
+    text: str
+    key: str
+
+
+def is_arabic(text: str) -> bool:
+    """True when the string holds Arabic script."""
+    return bool(_ARABIC_RE.search(text))
+
+
+def strip_marks(text: str) -> str:
+    """Remove Latin diacritics (Sarāqib -> Saraqib) without changing other characters."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=200_000)
+def fold_word(word: str) -> str:
+    """Fold one word to its transliteration-independent key ('' for an article)."""
+    if is_arabic(word):
+        w = _ARABIC_MARKS.sub("", word).translate(_ARABIC_FOLD)
+        return w[2:] if w.startswith("ال") and len(w) > 3 else w
+    w = strip_marks(word).lower()
+    for ch in _APOSTROPHES:
+        w = w.replace(ch, "")
+    if w in ARTICLES:
+        return ""
+    for a, b in _DIGRAPHS:
+        w = w.replace(a, b)
+    w = w.translate(_SINGLE)
+    out: list[str] = []
+    n = len(w)
+    for i, ch in enumerate(w):
+        if ch in ("y", "w"):
+            # y/w next to a vowel (or word-final) act as vowels: Shaykh/Sheikh, Suwayda/Sweida.
+            prev_v = i > 0 and w[i - 1] in _VOWELS
+            next_v = i + 1 < n and w[i + 1] in _VOWELS
+            if prev_v or next_v or i == n - 1:
+                ch = "a"
+        elif ch in _VOWELS:
+            ch = "a"
+        if ch == "h" and i == n - 1 and n > 2:
+            continue  # Hamah/Hama, Izzah/Izza, Raqqah/Raqqa
+        if out and out[-1] == ch:
+            continue  # doubled letters and vowel runs collapse
+        out.append(ch)
+    return "".join(out)
+
+
+def fold(name: str) -> str:
+    """Fold a whole name ('Jisr ash-Shughur') to its key ('jasr sakar')."""
+    return " ".join(k for k in (fold_word(t.group()) for t in _TOKEN_RE.finditer(name)) if k)
+
+
+_POSSESSIVE = re.compile(r"[" + _APOSTROPHES + r"]s$")
+
+
+def tokens(text: str) -> list[Token]:
+    """Word tokens of ``text`` with offsets; hyphens and spaces separate words and a
+    possessive ending is left outside the token ("Aleppo's" -> "Aleppo")."""
+    out = []
+    for m in _TOKEN_RE.finditer(text):
+        word, end = m.group(), m.end()
+        if _POSSESSIVE.search(word) and len(word) > 3:
+            word, end = word[:-2], end - 2
+        out.append(Token(m.start(), end, word, fold_word(word)))
+    return out
+
+
+_SENT_END = re.compile(r"[.!?][\"'”’)]*(\s+)(?=[\"'“‘(]*[A-Z0-9\u0600-\u06FF])|(\n+)")
+_ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Gen|Brig|Col|Lt|Maj|Sgt|Capt|St|Jan|Feb|Aug|Sept|Oct|Nov|Dec|No|vs|etc|U\.S|U\.N|U\.K|e\.g|i\.e)\.|\b[A-Z]\.)$")
+
+
+class Sentence(NamedTuple):
+    start: int
+    end: int
+    text: str
+
+
+def sentences(text: str) -> Iterator[Sentence]:
+    """Split text into sentences with offsets; newlines always end a sentence (headlines)."""
+    start = 0
+    for m in _SENT_END.finditer(text):
+        gap = 1 if m.group(1) is not None else 2
+        cut = m.start(gap)
+        if gap == 1 and "\n" not in m.group(1) and _ABBREV.search(text[max(start, m.start() - 6):m.start() + 1]):
+            continue
+        yield from _trimmed(text, start, cut)
+        start = m.end()
+    yield from _trimmed(text, start, len(text))
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterator[Sentence]:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if stripped:
+        s = start + (len(chunk) - len(chunk.lstrip()))
+        yield Sentence(s, s + len(stripped), stripped)
