@@ -50,6 +50,16 @@ def _parser() -> argparse.ArgumentParser:
     res.add_argument("names", nargs="+")
     res.add_argument("--json", action="store_true", help="print JSON")
     res.add_argument("--limit", type=int, default=5)
+
+    gz = sub.add_parser("gazetteer", help="inspect or extend the local gazetteer")
+    gsub = gz.add_subparsers(dest="gazetteer_command", required=True)
+    gsub.add_parser("info", help="tables, counts per level, load time")
+    gs = gsub.add_parser("search", help="ranked places for a name (any spelling)")
+    gs.add_argument("name")
+    gs.add_argument("--limit", type=int, default=10)
+    gs.add_argument("--json", action="store_true", help="print JSON")
+    gi = gsub.add_parser("import", help="add places from a GeoNames dump or a WOF-style TSV")
+    gi.add_argument("file")
     return ap
 
 
@@ -69,7 +79,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command in ("run", "eval") and args.metadata and not Path(args.metadata).is_file():
         print(f"geoevents: error: {args.metadata}: no such metadata file", file=sys.stderr)
         return 2
-    handler = {"run": _run, "demo": _demo, "eval": _eval, "resolve": _resolve}[args.command]
+    handler = {"run": _run, "demo": _demo, "eval": _eval, "resolve": _resolve,
+               "gazetteer": _gazetteer}[args.command]
     return handler(args)
 
 
@@ -112,14 +123,18 @@ def _eval(args) -> int:
 
 
 def _resolve(args) -> int:
+    return _print_candidates(args.names, args.limit, args.json)
+
+
+def _print_candidates(names: Sequence[str], limit: int, as_json: bool) -> int:
     from .gazetteer import default_gazetteer
     gaz = default_gazetteer()
     out = {}
-    for name in args.names:
+    for name in names:
         out[name] = [{"id": p.id, "name": p.name, "level": p.level, "lat": p.lat, "lon": p.lon,
                       "admin1": p.admin1, "admin2": p.admin2, "population": p.population}
-                     for p in gaz.search(name, limit=args.limit)]
-    if args.json:
+                     for p in gaz.search(name, limit=limit)]
+    if as_json:
         print(json.dumps(out, ensure_ascii=False, indent=1))
     else:
         for name, cands in out.items():
@@ -129,6 +144,32 @@ def _resolve(args) -> int:
                                               c["admin2"]) if x)
                 print(f"  {c['name']:<32} {c['level']:<13} {c['lat']:.4f}, {c['lon']:.4f}  {path}")
     return 0 if all(out.values()) else 1
+
+
+def _gazetteer(args) -> int:
+    if args.gazetteer_command == "search":
+        return _print_candidates([args.name], args.limit, args.json)
+    if args.gazetteer_command == "import":
+        from .gazetteer_import import import_file
+        try:
+            import_file(args.file)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            print(f"geoevents: error: {args.file}: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    import time
+    from collections import Counter
+    from .gazetteer import Gazetteer, tables_dir, user_dir
+    t0 = time.perf_counter()
+    gaz = Gazetteer.load()
+    seconds = time.perf_counter() - t0
+    levels = Counter(p.level for p in gaz.places.values())
+    print(f"tables: {tables_dir()}")
+    print(f"extensions: {user_dir()}")
+    print(f"places: {len(gaz.places):,}  name keys: {len(gaz.by_key):,}  load: {seconds:.3f} s")
+    for level, n in sorted(levels.items(), key=lambda kv: -kv[1]):
+        print(f"  {level:<14} {n:>7,}")
+    return 0
 
 
 if __name__ == "__main__":
