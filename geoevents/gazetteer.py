@@ -12,7 +12,6 @@ import hashlib
 import math
 import os
 import pickle
-import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -216,12 +215,9 @@ class Gazetteer:
 
 
 def _atomic_pickle(obj, path: Path) -> None:
+    from .export import atomic_write
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        atomic_write(path, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass  # a read-only home only costs the next load its build time
 

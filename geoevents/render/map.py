@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 import math
 import os
 import re
-import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -32,6 +32,8 @@ import folium
 from branca.element import Element, MacroElement
 from folium.map import Layer
 from folium.template import Template
+
+from ..export import atomic_write
 
 __all__ = [
     "ACTORS", "EVENT_TYPES", "build_map", "render_map", "render_png", "load_default_boundaries",
@@ -476,24 +478,6 @@ def map_html(events: Mapping, **kwargs: Any) -> str:
     return m.get_root().render()
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write UTF-8 text to ``path`` via a temp file in the same directory and os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def render_map(events: Mapping, out_path: str | Path, *, mentions: Optional[Mapping] = None,
                control: Optional[Mapping] = None, boundaries: Optional[Mapping] = None,
                title: str = "geoevents", tiles: Optional[str] = None,
@@ -501,7 +485,7 @@ def render_map(events: Mapping, out_path: str | Path, *, mentions: Optional[Mapp
     """Write the self-contained HTML map of :func:`build_map` to ``out_path`` atomically."""
     text = map_html(events, mentions=mentions, control=control, boundaries=boundaries,
                     title=title, tiles=tiles, tiles_attribution=tiles_attribution)
-    atomic_write_text(out_path, text)
+    atomic_write(out_path, text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -637,16 +621,7 @@ def render_png(events: Mapping, out_path: str | Path, *, boundaries: Optional[Ma
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + out_path.name + ".", suffix=".tmp", dir=out_path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", bbox_inches="tight", pad_inches=0.15,
-                        metadata={"Software": None})
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out_path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.15,
+                metadata={"Software": None})
+    atomic_write(out_path, buf.getvalue())
