@@ -74,7 +74,9 @@ def _features(items) -> list[dict]:
 
 
 def _props(feature: dict) -> dict:
-    return feature.get("properties", feature) if "properties" in feature else feature
+    if "properties" in feature:
+        return feature["properties"] or {}
+    return feature
 
 
 # --------------------------------------------------------------------------- geometry

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from .model import Place
-from .text import fold, strip_marks
+from .text import fold, plain
 
 LEVEL_RANK = {"country": 9, "admin1": 8, "city": 7, "region": 6, "road": 6, "facility": 5,
               "admin2": 5, "town": 4, "neighbourhood": 3, "village": 2}
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 
 
 def tables_dir() -> Path:
@@ -131,7 +131,7 @@ class Gazetteer:
             ids = self.by_key.setdefault(key, [])
             if place.id not in ids:
                 ids.append(place.id)
-            self.exact.setdefault(place.id, set()).add(strip_marks(name).lower())
+            self.exact.setdefault(place.id, set()).add(plain(name))
         self._automaton = None
 
     def load_common_words(self, path: Path) -> None:
@@ -190,8 +190,8 @@ class Gazetteer:
             cands = self._fuzzy(key)
         if level:
             cands = [p for p in cands if p.level == level] or cands
-        plain = strip_marks(name).lower()
-        cands.sort(key=lambda p: (-(plain in self.exact.get(p.id, ())),
+        form = plain(name)
+        cands.sort(key=lambda p: (-(form in self.exact.get(p.id, ())),
                                   -LEVEL_RANK.get(p.level, 0), -p.population, p.id))
         return cands[:limit]
 

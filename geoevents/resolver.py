@@ -19,7 +19,7 @@ from typing import Optional
 from .lexicons import lexicon, lexicon_rows
 from .gazetteer import Gazetteer, default_gazetteer, haversine_km
 from .model import Document, Mention, Place
-from .text import Token, fold, strip_marks, tokens
+from .text import Token, fold, plain, strip_marks, tokens
 
 DIRECTIONS = frozenset({"north", "south", "east", "west", "northern", "southern", "eastern",
                         "western", "northeast", "northwest", "southeast", "southwest",
@@ -31,6 +31,7 @@ NAME_WORDS = frozenset({"countryside", "province", "governorate", "city", "airpo
                         "air", "base", "highway", "motorway", "road", "crossing", "border",
                         "prison", "international", "military", "of", "and", "plain",
                         "mountains", "heights", "desert", "old", "new", "district", "camp"})
+SALIENT_LEVELS = frozenset({"country", "admin1", "city", "region", "road", "facility"})
 LEVEL_PRIOR = {"country": 3.0, "city": 3.0, "road": 3.0, "admin1": 2.6, "region": 2.5,
                "facility": 2.2, "town": 1.6, "admin2": 1.0, "neighbourhood": 0.3,
                "village": 0.0}
@@ -124,8 +125,16 @@ class Resolver:
             if i0 > 0 and not toks[i0 - 1].key and toks[i0 - 1].end >= toks[i0].start - 1:
                 if toks[i0 - 1].text[:1].isupper() or text[toks[i0 - 1].end] == "-":
                     i0 -= 1
-            if self._accept(text, toks, i0, i1, key, masked):
-                found.append(_Span(i0, i1, key, self.gaz.candidates(key)))
+            if not self._accept(text, toks, i0, i1, key, masked):
+                continue
+            surface = text[toks[i0].start:toks[i1].end]
+            cands = [p for p in self.gaz.candidates(key) if self._spelling(surface, key, p)]
+            if cands and self._common_word(surface, key):
+                exact = [p for p in cands if self._spelling(surface, key, p) == 1.0
+                         and p.level in SALIENT_LEVELS]
+                cands = exact or (cands if self._place_context(text, toks, i0, i1) else [])
+            if cands:
+                found.append(_Span(i0, i1, key, cands))
         found.sort(key=lambda s: (toks[s.i0].start, -(toks[s.i1].end - toks[s.i0].start)))
         chosen: list[_Span] = []
         last_end = -1
@@ -138,8 +147,11 @@ class Resolver:
     def _accept(self, text: str, toks: list[Token], i0: int, i1: int, key: str,
                 masked: list[tuple[int, int]]) -> bool:
         start, end = toks[i0].start, toks[i1].end
-        if _PUNCT_INSIDE.search(text, start, end) and _PUNCT_INSIDE.search(text[start:end]):
+        if _PUNCT_INSIDE.search(text[start:end]):
             return False
+        if text[end:end + 2][:1] in "-‐" and text[end + 1:end + 2].isalpha() or \
+                text[max(0, start - 1):start] in ("-", "‐") and text[max(0, start - 2):start - 1].isalpha():
+            return False  # attributive: "Iran-backed", "Damascus-Russian efforts"
         if any(a <= start < b or a < end <= b for a, b in masked):
             return False
         words = [t for t in toks[i0:i1 + 1] if t.key]
@@ -160,13 +172,23 @@ class Resolver:
                 return False
             if word.text.isupper() and len(word.text) <= 4 and not word.text[-1].isdigit():
                 return False   # acronyms: SDF, HTS, SAA ... (M5 keeps its digit)
-            if self._common_word(word, key) and not self._place_context(text, toks, i0, i1):
-                return False
         return True
 
-    def _common_word(self, word: Token, key: str) -> bool:
-        """A single capitalised word that is an everyday English word ('Tell', 'Bab')."""
-        return strip_marks(word.text).lower() in self.gaz.common_words.get(key, ())
+    def _spelling(self, text: str, key: str, place: Place) -> float:
+        """How close the written form is to one of the place's names: 1.0 for the same
+        light form, else a similarity ratio; 0.0 when the key match is a coincidence."""
+        from rapidfuzz import fuzz
+        form = plain(text)
+        names = self.gaz.exact.get(place.id, ())
+        if form in names:
+            return 1.0
+        best = max((fuzz.ratio(form, n) for n in names), default=0.0) / 100
+        need = 0.85 if len(form) <= 5 else 0.72
+        return best if best >= need else 0.0
+
+    def _common_word(self, text: str, key: str) -> bool:
+        """An everyday English word ('Civilian', 'Source', 'Turkey') that folds like a place."""
+        return " " not in text and strip_marks(text).lower() in self.gaz.common_words.get(key, ())
 
     @staticmethod
     def _place_context(text: str, toks: list[Token], i0: int, i1: int) -> bool:
@@ -267,7 +289,7 @@ class Resolver:
         if s.near and precision == 1:
             precision = 2
         conf = 0.95 if s.score_margin >= 3.0 else 0.55 + 0.4 * math.tanh(s.score_margin / 2)
-        exact = strip_marks(text[start:end]).lower() in self.gaz.exact.get(p.id, ())
+        exact = plain(text[start:end]) in self.gaz.exact.get(p.id, ())
         if not exact:
             conf *= 0.9
         line = self._segment(text, toks, s, p) if p.level == "road" else None

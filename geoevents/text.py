@@ -87,6 +87,23 @@ def fold_word(word: str) -> str:
     return "".join(out)
 
 
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=200_000)
+def plain(name: str) -> str:
+    """A light normal form for comparing spellings: lower case, no diacritics, apostrophes
+    or articles, single letters for doubled ones ("Ma'arrat an-Nu'man" -> "marat numan")."""
+    words = []
+    for m in _TOKEN_RE.finditer(strip_marks(name).lower()):
+        w = m.group()
+        for ch in _APOSTROPHES:
+            w = w.replace(ch, "")
+        if w not in ARTICLES:
+            words.append(_DOUBLED.sub(r"\1", w))
+    return " ".join(words)
+
+
 def fold(name: str) -> str:
     """Fold a whole name ('Jisr ash-Shughur') to its key ('jasr sakar')."""
     return " ".join(k for k in (fold_word(t.group()) for t in _TOKEN_RE.finditer(name)) if k)
