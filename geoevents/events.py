@@ -32,7 +32,7 @@ VAGUE_NUMBERS = ("dozens", "scores", "hundreds", "thousands", "several", "many",
 _NUM = r"(\d[\d,]*|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r"|" + \
        "|".join(VAGUE_NUMBERS) + r")"
 TOLL = re.compile(r"\b(?:(at least|more than|over|nearly|almost|around|about|some|up to)\s+)?"
-                  + _NUM + r"(?:\s+(?:more\s+)?([a-z]+(?:\s+[a-z]+)?))?", re.I)
+                  + _NUM + r"(?:\s+(?:more\s+)?(?:of\s+(?:the\s+)?)?([a-z]+(?:\s+[a-z]+)?))?", re.I)
 VICTIMS = re.compile(r"civilians?|people|individuals|fighters|soldiers|troops|rebels|"
                      r"militants|combatants|children|members|personnel|officers?|advis[eo]rs?|"
                      r"residents|persons|men|women|members", re.I)
@@ -253,10 +253,10 @@ class EventBuilder:
         """Who acts and who is acted upon, from word order and the sides table."""
         actor: list[str] = []
         after = [a for a in doers if a.start >= t.end]
-        by = [a for a in after if re.search(r"\b(?:by|to|from)\s+(?:the\s+)?$|"
+        by = [a for a in after if re.search(r"\b(?:by|to)\s+(?:the\s+)?$|"
                                             r"\b(?:by|to)\s+[\w-]+\s+$", s[max(t.end, a.start - 25):a.start])
               and not CLAUSE_BREAK.search(s, t.end, a.start)]
-        before = [a for a in doers if a.end <= t.start]
+        before = [a for a in doers if a.start < t.start and a.end <= t.end]
         if t.voice == "passive" or (by and t.voice in ("nominal", "active")):
             actor = [a.actor for a in by[:1]] or [a.actor for a in after[:1]]
             actor = _coordinated(actor, by or after, s)
@@ -422,22 +422,27 @@ def _anaphora(sent: Sentence, places: list[Mention]) -> list[Mention]:
 
 
 def _merge_duplicates(events: list[Event]) -> list[Event]:
-    """The same event told twice in one document (headline and body) becomes one event."""
-    merged: dict[tuple, Event] = {}
-    order: list[tuple] = []
+    """The same event told twice in one document (headline and body) becomes one event:
+    same type and place, dates equal or one of them unknown."""
+    merged: list[Event] = []
+    rank = {"reported": 0, "claimed": 1, "confirmed": 2, "disputed": 3}
     for e in events:
-        key = (e.type, e.mention.place.id if e.mention else None, e.date)
-        prev = merged.get(key)
-        if prev is None:
-            merged[key] = e
-            order.append(key)
-            continue
-        evidence = prev.evidence + tuple(x for x in e.evidence if x not in prev.evidence)
-        rank = {"reported": 0, "claimed": 1, "confirmed": 2, "disputed": 3}
-        merged[key] = replace(prev, evidence=evidence,
-                              actor=prev.actor or e.actor,
-                              fatalities=prev.fatalities if prev.fatalities is not None else e.fatalities,
-                              status=max(prev.status, e.status, key=rank.get),
-                              attributed_to=tuple(dict.fromkeys(prev.attributed_to + e.attributed_to)),
-                              geo_precision=min(prev.geo_precision, e.geo_precision))
-    return [merged[k] for k in order]
+        pid = e.mention.place.id if e.mention else None
+        for i, prev in enumerate(merged):
+            if (prev.type, prev.mention.place.id if prev.mention else None) != (e.type, pid):
+                continue
+            if prev.date is not None and e.date is not None and prev.date != e.date:
+                continue
+            better = e if prev.date is None and e.date is not None else prev
+            merged[i] = replace(
+                better, evidence=prev.evidence + tuple(x for x in e.evidence
+                                                       if x not in prev.evidence),
+                actor=better.actor or prev.actor or e.actor,
+                fatalities=prev.fatalities if prev.fatalities is not None else e.fatalities,
+                status=max(prev.status, e.status, key=rank.get),
+                attributed_to=tuple(dict.fromkeys(prev.attributed_to + e.attributed_to)),
+                geo_precision=min(prev.geo_precision, e.geo_precision))
+            break
+        else:
+            merged.append(e)
+    return merged

@@ -32,9 +32,10 @@ NAME_WORDS = frozenset({"countryside", "province", "governorate", "city", "airpo
                         "prison", "international", "military", "of", "and", "plain",
                         "mountains", "heights", "desert", "old", "new", "district", "camp"})
 SALIENT_LEVELS = frozenset({"country", "admin1", "city", "region", "road", "facility"})
-LEVEL_PRIOR = {"country": 3.0, "city": 3.0, "road": 3.0, "admin1": 2.6, "region": 2.5,
-               "facility": 2.2, "town": 1.6, "admin2": 1.0, "neighbourhood": 0.3,
+LEVEL_PRIOR = {"country": 5.0, "city": 3.0, "road": 4.0, "admin1": 3.5, "region": 3.5,
+               "facility": 3.0, "town": 1.6, "admin2": 1.0, "neighbourhood": 0.3,
                "village": 0.0}
+POPULATED = frozenset({"city", "town", "village"})
 QUALIFIER_LEVEL = {"province": "admin1", "provinces": "admin1", "governorate": "admin1",
                    "governorates": "admin1", "city": "city", "town": "town",
                    "village": "village", "district": "admin2", "neighbourhood": "neighbourhood",
@@ -241,7 +242,8 @@ class Resolver:
                 admin1s.add(syrian[0].admin1)
         sense: dict[tuple[str, Optional[str]], Place] = {}
         for s in spans:
-            memo = sense.get((s.key, s.qualifier))
+            memo = sense.get((s.key, s.qualifier)) or (sense.get((s.key, "*"))
+                                                       if s.qualifier is None else None)
             if memo is not None and "within" not in s.extra:
                 s.chosen, s.score_margin = memo, 3.0
                 continue
@@ -251,11 +253,13 @@ class Resolver:
                 continue
             s.chosen = ranked[0][2]
             s.score_margin = ranked[0][0] - ranked[1][0] if len(ranked) > 1 else 3.0
-            sense[(s.key, s.qualifier)] = s.chosen
+            sense[(s.key, s.qualifier)] = sense[(s.key, "*")] = s.chosen
 
     @staticmethod
     def _score(p: Place, s: _Span, anchors: list[Place], admin1s: set[str]) -> float:
-        score = LEVEL_PRIOR.get(p.level, 0.0) + 0.4 * math.log10(p.population + 10)
+        score = LEVEL_PRIOR.get(p.level, 0.0)
+        if p.level in POPULATED:
+            score += 0.4 * math.log10(p.population + 10)
         if s.qualifier and p.level == s.qualifier:
             score += 4.0
         if p.country == "SY":

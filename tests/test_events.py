@@ -1,0 +1,164 @@
+"""Event builder behaviour on sentences written for the project (real gazetteer, real
+lexicons).  Publication date: Saturday 30 November 2024."""
+from datetime import date
+
+import pytest
+
+from geoevents.events import EventBuilder
+from geoevents.model import Document
+from geoevents.resolver import Resolver
+
+PUB = date(2024, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def extract():
+    resolver, builder = Resolver(), EventBuilder()
+
+    def run(text, published=PUB):
+        doc = Document("t.txt", text, published)
+        return builder(doc, resolver(doc))
+    return run
+
+
+def only(events, type_=None):
+    evs = [e for e in events if type_ is None or e.type == type_]
+    assert len(evs) == 1, [(e.type, e.mention.text) for e in events]
+    return evs[0]
+
+
+@pytest.mark.parametrize("sentence,type_,place", [
+    ("Hayat Tahrir al-Sham fighters captured Saraqib on Friday.", "control_change", "Saraqib"),
+    ("Rebels seized Khan Shaykhun after a short battle.", "control_change", "Khan Shaykhun"),
+    ("Rebels took full control of Maarat al-Numan.", "control_change", "Maarat al-Numan"),
+    ("Rebels stormed and captured Atarib.", "control_change", "Atarib"),
+    ("The army recaptured Suran.", "control_change", "Suran"),
+    ("Rebels advanced toward Hama from the north.", "advance", "Hama"),
+    ("Rebels pushed to within 10 km of Hama.", "advance", "Hama"),
+    ("Fierce clashes erupted in Tal Rifaat.", "clash", "Tal Rifaat"),
+    ("Rebels were encircling Saraqib.", "siege", "Saraqib"),
+    ("Russian jets struck Atarib.", "airstrike", "Atarib"),
+    ("Government artillery shelled Darat Izza.", "shelling", "Darat Izza"),
+    ("Gunmen carried out an ambush near Daraa.", "attack", "Daraa"),
+])
+def test_trigger_families(extract, sentence, type_, place):
+    e = only(extract(sentence), type_)
+    assert e.mention.text == place
+
+
+@pytest.mark.parametrize("sentence", [
+    "Rebels failed to capture Saraqib.",
+    "Hama could fall within days.",
+    "The army aims to retake Saraqib.",
+    "If the rebels hold Saraqib, the road is cut.",
+    "The civil war began in 2011 when protests reached Daraa and forces shelled the town.",
+])
+def test_negation_modality_and_background_are_not_events(extract, sentence):
+    assert [e for e in extract(sentence) if e.type != "casualties"] == []
+
+
+def test_past_capture_with_year_is_dated_to_the_year(extract):
+    e = only(extract("Government forces recaptured Aleppo in 2016."), "control_change")
+    assert e.date == date(2016, 1, 1) and e.date_precision == "year"
+    assert e.actor == ("syrian_government",)
+
+
+def test_list_of_places_gives_one_event_each(extract):
+    evs = extract("Rebels captured Atarib, Anjara and Khan al-Asal on Thursday.")
+    assert sorted(e.mention.text for e in evs if e.type == "control_change") == \
+        ["Anjara", "Atarib", "Khan al-Asal"]
+
+
+def test_roles_active_voice(extract):
+    e = only(extract("HTS captured Saraqib from government forces."), "control_change")
+    assert e.actor == ("hts",) and e.to_actor == ("hts",)
+    assert e.from_actor == ("syrian_government",)
+
+
+def test_roles_fell_to(extract):
+    e = only(extract("Saraqib fell to the rebels on Saturday."), "control_change")
+    assert e.to_actor == ("opposition",) and e.from_actor == ("syrian_government",)
+    assert e.mention.text == "Saraqib"
+
+
+def test_roles_withdrawal_cedes_the_place(extract):
+    e = only(extract("The Syrian army withdrew from Hama on Thursday."), "control_change")
+    assert e.from_actor == ("syrian_government",) and e.to_actor == ("opposition",)
+    assert e.date == date(2024, 11, 28)
+
+
+def test_roles_passive_by(extract):
+    e = only(extract("Atarib was captured by the Syrian National Army."), "control_change")
+    assert e.to_actor == ("sna",)
+
+
+def test_coordinated_actors(extract):
+    e = only(extract("Syrian and Russian jets struck Atarib on Friday."), "airstrike")
+    assert set(e.actor) == {"syrian_government", "russia"}
+    assert e.date == date(2024, 11, 29)
+
+
+def test_hts_leads_the_rebels_when_the_document_says_so(extract):
+    evs = extract("The offensive is led by Hayat Tahrir al-Sham. Rebels captured Atarib.")
+    assert only(evs, "control_change").actor == ("hts",)
+
+
+@pytest.mark.parametrize("sentence,status,who", [
+    ("SOHR reported that rebels captured Saraqib.", "reported", "SOHR"),
+    ("Rebels claimed they had captured Saraqib.", "claimed", None),
+    ("Rebels have reportedly captured Saraqib.", "claimed", None),
+    ("State media denied that rebels captured Saraqib.", "disputed", "state media"),
+    ("Geolocated footage confirmed that rebels captured Saraqib.", "confirmed", None),
+])
+def test_status_and_attribution(extract, sentence, status, who):
+    e = only(extract(sentence), "control_change")
+    assert e.status == status
+    if who:
+        assert who in e.attributed_to
+
+
+@pytest.mark.parametrize("sentence,n", [
+    ("Russian air strikes on Atarib killed at least 24 civilians.", 24),
+    ("Air strikes on Atarib killed over 130 people.", 130),
+    ("Shelling of Darat Izza killed two soldiers.", 2),
+    ("Air strikes on Atarib killed dozens of civilians.", None),
+])
+def test_fatalities(extract, sentence, n):
+    evs = extract(sentence)
+    e = [e for e in evs if e.type in ("airstrike", "shelling")][0]
+    assert e.fatalities == n
+    if n is None:
+        assert e.fatalities_qualifier == "dozens"
+
+
+def test_casualty_toll_without_other_event(extract):
+    e = only(extract("Fighting in Tal Rifaat has killed at least 40 fighters, SOHR said."))
+    assert e.type == "casualties" and e.fatalities == 40
+
+
+def test_present_perfect_takes_publication_date_and_past_stays_unknown(extract):
+    e = only(extract("Rebels have captured Saraqib."), "control_change")
+    assert e.date == PUB and e.date_source == "published"
+    e = only(extract("Rebels captured Saraqib."), "control_change")
+    assert e.date is None
+
+
+def test_the_city_refers_back(extract):
+    evs = extract("Rebels reached Hama on Wednesday. They captured the city on Thursday.")
+    e = only(evs, "control_change")
+    assert e.mention.place.name.startswith("Hama") and e.date == date(2024, 11, 28)
+
+
+def test_same_event_twice_is_merged_with_both_evidence(extract):
+    evs = extract("Rebels capture Saraqib\nRebels captured Saraqib on Saturday, SOHR said.",
+                  published=PUB)
+    cc = [e for e in evs if e.type == "control_change"]
+    assert len(cc) == 1 and len(cc[0].evidence) == 2
+
+
+def test_region_fallback_only_with_a_toll(extract):
+    text = ("Fighting raged across northwestern Syria. Russian air strikes killed at least "
+            "12 civilians in rebel-held areas.")
+    e = only(extract(text), "airstrike")
+    assert e.geo_precision == 3 and e.mention.place.level == "region"
+    assert extract("Russian air strikes hit rebel-held areas.") == []

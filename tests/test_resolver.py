@@ -1,0 +1,144 @@
+"""Resolver behaviour on sentences written for the project, with the shipped gazetteer."""
+from datetime import date
+
+import pytest
+
+from geoevents.gazetteer import default_gazetteer, haversine_km
+from geoevents.model import Document
+from geoevents.resolver import Resolver
+
+
+@pytest.fixture(scope="module")
+def resolve():
+    r = Resolver()
+
+    def run(text):
+        return r(Document("t.txt", text, date(2024, 11, 30)))
+    return run
+
+
+def found(mentions, text):
+    hits = [m for m in mentions if m.text == text]
+    assert hits, f"{text!r} not found in {[m.text for m in mentions]}"
+    return hits[0]
+
+
+def near(m, lat, lon, km=10):
+    return haversine_km(m.place.lat, m.place.lon, lat, lon) <= km
+
+
+@pytest.mark.parametrize("spelling", ["Saraqib", "Saraqeb", "Sarāqib", "Seraqib"])
+def test_transliterations_of_saraqib(resolve, spelling):
+    m = found(resolve(f"Fighters entered {spelling} at dawn."), spelling)
+    assert near(m, 35.86, 36.80)
+
+
+@pytest.mark.parametrize("spelling,lat,lon", [
+    ("Maarat al-Numan", 35.65, 36.68), ("Ma'arrat al-Nu'man", 35.65, 36.68),
+    ("Maarrat an-Numan", 35.65, 36.68), ("Khan Sheikhoun", 35.44, 36.65),
+    ("Khan Shaykhun", 35.44, 36.65), ("Tal Rifaat", 36.47, 37.10), ("Tell Rifaat", 36.47, 37.10),
+    ("Jisr al-Shughur", 35.81, 36.32), ("Jisr ash-Shughur", 35.81, 36.32),
+    ("Deir ez-Zor", 35.34, 40.14), ("Dayr az-Zawr", 35.34, 40.14), ("al-Atarib", 36.14, 36.83),
+    ("Manbij", 36.53, 37.95), ("Menbij", 36.53, 37.95), ("Qamishli", 37.05, 41.23),
+])
+def test_transliterations_in_running_text(resolve, spelling, lat, lon):
+    m = found(resolve(f"Reports from {spelling} described heavy fighting."), spelling)
+    assert near(m, lat, lon, 12), (m.place.name, m.place.lat, m.place.lon)
+
+
+def test_arabic_script(resolve):
+    m = found(resolve("قال ناشطون إن الطائرات قصفت سراقب صباحا."), "سراقب")
+    assert near(m, 35.86, 36.80)
+
+
+def test_precision_guards(resolve):
+    text = ("Hamas praised the offensive. Bashar al-Assad met Russian officials while "
+            "Iran-backed militias and Turkish-backed factions moved. The Civilian toll rose.")
+    assert [m.text for m in resolve(text)] == []
+
+
+def test_hama_is_not_hamas_and_homs_is_not_hama(resolve):
+    ms = resolve("Rebels neared Hama while Homs braced for an attack.")
+    assert {m.text for m in ms} == {"Hama", "Homs"}
+    assert found(ms, "Hama").place.id != found(ms, "Homs").place.id
+
+
+def test_state_as_actor(resolve):
+    ms = resolve("Russia has responded with air strikes. Ankara fears a refugee wave. "
+                 "Israeli jets struck targets in Lebanon.")
+    assert found(ms, "Russia").role == "actor"
+    assert found(ms, "Ankara").role == "actor"
+    assert found(ms, "Lebanon").role == "location"
+
+
+def test_province_qualifier_and_lists(resolve):
+    ms = resolve("Rebels made gains in Aleppo and Idlib provinces.")
+    assert found(ms, "Aleppo").place.level == "admin1"
+    assert found(ms, "Idlib").place.level == "admin1"
+
+
+def test_city_qualifier(resolve):
+    ms = resolve("Fighters pushed within two kilometres of Aleppo city.")
+    m = found(ms, "Aleppo")
+    assert m.place.level == "city" and m.geo_precision == 2
+
+
+def test_directional_countryside_is_a_region(resolve):
+    ms = resolve("Clashes spread across western Aleppo and the northern Hama countryside.")
+    west = [m for m in ms if m.text.startswith("western Aleppo")][0]
+    assert west.place.level == "region" and west.geo_precision == 2
+    assert near(west, 36.15, 36.95, 40)
+
+
+def test_airport_facility_span(resolve):
+    ms = resolve("Footage showed fighters in the terminal of Aleppo’s airport on Saturday.")
+    m = [m for m in ms if m.place.level == "facility"][0]
+    assert m.text == "Aleppo’s airport"
+    assert near(m, 36.18, 37.22, 5)
+
+
+def test_neighbourhood_inside_its_city(resolve):
+    ms = resolve("Clashes erupted in Aleppo’s Rashidin neighbourhood.")
+    m = found(ms, "Rashidin")
+    assert m.place.level == "neighbourhood" and near(m, 36.18, 37.08, 5)
+
+
+def test_nayrab_airbase_vs_village(resolve):
+    base = found(resolve("Rebels stormed the Nayrab airbase near Aleppo."), "Nayrab airbase")
+    assert base.place.level == "facility"
+
+
+def test_one_sense_per_document(resolve):
+    ms = resolve("Idlib province came under heavy bombardment. Later, Idlib was quiet.")
+    idlib = [m for m in ms if m.text == "Idlib"]
+    assert len(idlib) == 2 and idlib[0].place.id == idlib[1].place.id
+
+
+@pytest.mark.parametrize("form", ["M5", "M-5", "the M5 highway", "the Damascus-Aleppo highway"])
+def test_roads_resolve_to_lines(resolve, form):
+    ms = resolve(f"Rebels cut {form} near the town.")
+    road = [m for m in ms if m.place.level == "road"]
+    assert road and road[0].line and len(road[0].line) >= 3
+    assert road[0].geo_precision == 3
+
+
+def test_road_segment_between_two_towns(resolve):
+    ms = resolve("Fighting moved along the M5 between Saraqib and Maarat al-Numan.")
+    road = [m for m in ms if m.place.level == "road"][0]
+    assert road.line and 2 <= len(road.line) < len(road.place.line)
+    lats = [lat for _, lat in road.line]
+    assert min(lats) >= 35.6 and max(lats) <= 35.9
+
+
+def test_offsets_are_exact(resolve):
+    text = "Jets struck al-Atarib and Darat Izza, west of Aleppo."
+    for m in resolve(text):
+        assert text[m.start:m.end] == m.text
+
+
+def test_gazetteer_search_and_nearest():
+    gaz = default_gazetteer()
+    assert gaz.search("Saraqeb")[0].name.lower().startswith("sar")
+    assert gaz.search("Idlib", level="admin1")[0].level == "admin1"
+    p = gaz.nearest(35.864, 36.806)
+    assert haversine_km(p.lat, p.lon, 35.864, 36.806) < 3
