@@ -59,6 +59,23 @@ class _Trigger:
 
 
 @dataclass
+class _Context:
+    """What every event of one sentence shares."""
+    doc: Document
+    sent: Sentence
+    mentions: list[Mention]
+    actors: list["_Actor"]
+    leads: dict[str, str]
+    has_hts: bool
+    dates: list
+    explicit_year: list
+    status: str
+    attributed: tuple[str, ...]
+    tolls: list
+    kill: Optional[re.Match]
+
+
+@dataclass
 class _Actor:
     actor: str
     start: int
@@ -139,13 +156,13 @@ class EventBuilder:
         explicit_year = [d for d in dates if d.precision in ("year", "month")
                          and (doc.published is None or d.date.year != doc.published.year)]
         background = bool(lex.cues["background"].search(s)) or bool(explicit_year)
-        status = _status(lex, s)
-        attributed = tuple(src for src, rx in lex.attributions if rx.search(s))
-        tolls = _tolls(s)
         kill = KILL.search(s) or DEATH_OF.search(s)
+        ctx = _Context(doc, sent, mentions, actors, leads, has_hts, dates, explicit_year,
+                       _status(lex, s), tuple(src for src, rx in lex.attributions if rx.search(s)),
+                       _tolls(s), kill)
         out: list[Event] = []
         kinetic = [t for t in triggers if t.type in ("airstrike", "shelling", "attack")]
-        has_toll = bool(kill) and (tolls or DEATH_OF.search(s))
+        has_toll = bool(kill) and bool(ctx.tolls or DEATH_OF.search(s))
         for t in triggers:
             if t.type == "casualties":
                 continue
@@ -159,18 +176,14 @@ class EventBuilder:
                     targets = [(region, 3)]
                 else:
                     continue
-            for m, precision in targets:
-                out.append(self._event(doc, sent, t, m, precision, actors, leads, status,
-                                       attributed, dates, tolls, kill, has_hts, explicit_year))
-        if has_toll and not kinetic:
+            out.extend(self._event(ctx, t, m, precision) for m, precision in targets)
+        if has_toll and not kinetic and not background:
             m = next((m for m in mentions if m.start >= sent.start + kill.start()), None) \
                 or (mentions[0] if mentions else None)
             place = (m, m.geo_precision) if m else ((region, 3) if region else None)
-            if place and not background:
+            if place:
                 t = _Trigger("casualties", "nominal", kill.start(), kill.end(), kill.group())
-                out.append(self._event(doc, sent, t, place[0], max(place[1], 2), actors,
-                                       leads, status, attributed, dates, tolls, kill,
-                                       has_hts, []))
+                out.append(self._event(ctx, t, place[0], max(place[1], 2)))
         return out
 
     def _hypothetical(self, s: str, t: _Trigger) -> bool:
@@ -217,16 +230,24 @@ class EventBuilder:
         return [(m, m.geo_precision) for m in chosen if not (m.place.level == "country"
                                                              and m.place.country == "SY")]
 
-    def _event(self, doc: Document, sent: Sentence, t: _Trigger, m: Mention, precision: int,
-               actors: list[_Actor], leads: dict[str, str], status: str,
-               attributed: tuple, dates: list, tolls: list, kill, has_hts: bool,
-               explicit_year: list) -> Event:
-        s = sent.text
-        victims = {a.actor for a in actors if kill and a.start > kill.start()
+    def _event(self, ctx: "_Context", t: _Trigger, m: Mention, precision: int) -> Event:
+        s = ctx.sent.text
+        kill = ctx.kill
+        victims = {a.actor for a in ctx.actors if kill and a.start > kill.start()
                    and a.actor == "civilians"}
-        doers = [a for a in actors if a.actor != "civilians"]
-        actor, target = self._roles(s, t, doers, leads, has_hts)
-        if victims or (kill and re.search(r"civilians?", s[kill.start():] if kill else "")):
+        doers = [a for a in ctx.actors if a.actor != "civilians"]
+        if t.type == "casualties":
+            # the people named in a toll sentence are its victims; the killers are the
+            # document's lead actor unless the sentence names one doing the killing
+            lead = ctx.leads.get("ground")
+            actor = (lead,) if lead else ()
+            side = _side(self.lex, lead or "")
+            victims_named = [a.actor for a in doers if _side(self.lex, a.actor) != side]
+            target = tuple(victims_named[:1]) or ((_opponent(self.lex, lead, ctx.has_hts),)
+                                                  if lead else ())
+        else:
+            actor, target = self._roles(s, t, doers, ctx.leads, ctx.has_hts)
+        if victims or (kill and re.search(r"civilians?", s[kill.start():])):
             target = ("civilians",)
         to_actor = from_actor = ()
         if t.type == "control_change":
@@ -236,16 +257,17 @@ class EventBuilder:
                 actor, target = to_actor, from_actor
             else:
                 to_actor, from_actor = actor, target
-        fat, qual = _toll_for(s, sent, m, tolls, kill, t)
-        d, precision_d, source = _date_for(s, t, dates, doc.published, explicit_year)
-        ev_start, ev_end = sent.start, sent.end
+        fat, qual = _toll_for(s, ctx.sent, m, ctx.tolls, kill, ctx.mentions)
+        d, precision_d, source = _date_for(s, t, ctx.dates, ctx.doc.published, ctx.explicit_year)
+        doc = ctx.doc
+        ev_start, ev_end = ctx.sent.start, ctx.sent.end
         eid = hashlib.sha1(f"{doc.id}|{t.type}|{m.place.id}|{ev_start}|{t.start}".encode()).hexdigest()[:16]
         conf = round(min(0.95, 0.5 + 0.3 * m.confidence + (0.1 if actor else 0)
                          + (0.05 if precision == 1 else 0)), 3)
         return Event(id=eid, doc=doc.id, type=t.type, mention=m, geo_precision=precision,
                      actor=actor, target=target, to_actor=to_actor, from_actor=from_actor,
-                     date=d, date_precision=precision_d, date_source=source, status=status,
-                     attributed_to=attributed, fatalities=fat, fatalities_qualifier=qual,
+                     date=d, date_precision=precision_d, date_source=source,
+                     status=ctx.status, attributed_to=ctx.attributed, fatalities=fat, fatalities_qualifier=qual,
                      evidence=(Evidence(s, ev_start, ev_end),), confidence=conf)
 
     def _roles(self, s: str, t: _Trigger, doers: list[_Actor], leads: dict[str, str],
@@ -256,7 +278,8 @@ class EventBuilder:
         by = [a for a in after if re.search(r"\b(?:by|to)\s+(?:the\s+)?$|"
                                             r"\b(?:by|to)\s+[\w-]+\s+$", s[max(t.end, a.start - 25):a.start])
               and not CLAUSE_BREAK.search(s, t.end, a.start)]
-        before = [a for a in doers if a.start < t.start and a.end <= t.end]
+        before = [a for a in doers if a.start < t.start and a.end <= t.end
+                  and not _in_apposition(s, a, t)]
         if t.voice == "passive" or (by and t.voice in ("nominal", "active")):
             actor = [a.actor for a in by[:1]] or [a.actor for a in after[:1]]
             actor = _coordinated(actor, by or after, s)
@@ -267,19 +290,26 @@ class EventBuilder:
             lead = leads.get("air" if t.type in ("airstrike", "shelling") else "ground")
             actor = [lead] if lead else []
         actor = list(dict.fromkeys(actor))
-        target: list[str] = []
-        m = re.search(r"\bfrom\s+(?:the\s+)?", s[t.end:])
-        if m and t.type == "control_change":
-            tail = [a for a in doers if a.start >= t.end + m.end() - 2 and a.actor not in actor]
-            target = [tail[0].actor] if tail else []
-        if not target:
-            others = [a.actor for a in doers if a.actor not in actor
-                      and _side(self.lex, a.actor) != _side(self.lex, actor[0] if actor else "")
-                      and a.start > t.end]
-            target = others[:1]
+        # the target is named after the trigger as its object: "captured A from X",
+        # "strikes against X", "targeting X positions"; otherwise the actor's opponent
+        side = _side(self.lex, actor[0]) if actor else ""
+        objects = [a.actor for a in after if a.actor not in actor
+                   and _side(self.lex, a.actor) != side
+                   and re.search(r"\b(?:from|against|on|targeting|targeted|at)\s+(?:the\s+)?"
+                                 r"(?:[\w-]+\s+)?$", s[max(t.end, a.start - 30):a.start])]
+        target = objects[:1]
         if not target and actor:
             target = [_opponent(self.lex, actor[0], has_hts)]
         return tuple(actor), tuple(x for x in target if x)
+
+
+def _in_apposition(s: str, a: _Actor, t: _Trigger) -> bool:
+    """'Russia, a key ally of the Assad regime, has responded': the regime is not the one
+    responding.  True for an actor inside a comma-bounded aside before the trigger."""
+    open_comma = s.rfind(",", 0, a.start)
+    return open_comma >= 0 and "," in s[a.end:t.start] and bool(re.match(
+        r",\s*(?:a|an|the|which|who|whose|another|one|once|long|supported by|backed by|"
+        r"led by|aided by|joined by|along with|alongside|including)\b", s[open_comma:]))
 
 
 def _coordinated(first: list[str], pool: list[_Actor], s: str, backwards: bool = False) -> list[str]:
@@ -333,12 +363,15 @@ def _status(lex: Lexicon, s: str) -> str:
 
 
 def _tolls(s: str) -> list[tuple[int, Optional[int], Optional[str], int]]:
-    """(position, number or None, qualifier, end) of every casualty figure in a sentence."""
+    """(position, number or None, qualifier, end) of every casualty figure in a sentence:
+    a number followed within four words by the people it counts ("at least 24 civilians",
+    "one of its senior military advisers", "dozens of fighters")."""
     out = []
     for m in TOLL.finditer(s):
         raw = m.group(2).lower()
-        noun = (m.group(3) or "").lower()
-        if not VICTIMS.match(noun) and not KILL.match(noun):
+        following = " ".join(re.findall(r"[a-z]+", s[m.end(2):m.end(2) + 60].lower())[:5])
+        if not re.search(r"\b(?:" + VICTIMS.pattern + r")\b", following) and \
+                not KILL.match(following):
             continue
         if raw.replace(",", "").isdigit():
             n: Optional[int] = int(raw.replace(",", ""))
@@ -353,19 +386,21 @@ def _tolls(s: str) -> list[tuple[int, Optional[int], Optional[str], int]]:
     return out
 
 
-def _toll_for(s: str, sent: Sentence, m: Mention, tolls: list, kill, t: _Trigger
+def _toll_for(s: str, sent: Sentence, m: Mention, tolls: list, kill, others: list[Mention]
               ) -> tuple[Optional[int], Optional[str]]:
+    """The casualty figure that belongs to this place: the nearest one before it, unless
+    another place stands between ("15 civilians in western Aleppo and several more in
+    Idlib": the 15 are western Aleppo's)."""
     if not kill:
         return None, None
     if not tolls:
         return (1, None) if DEATH_OF.search(s) else (None, None)
     pos = m.start - sent.start
+    if pos < 0:                       # placed by the document's region
+        return tolls[0][1], tolls[0][2]
     before = [x for x in tolls if x[0] <= pos]
     pick = before[-1] if before else tolls[0]
-    # "15 civilians in western Aleppo and several more in Idlib": the figure nearest before
-    # the place belongs to it; a figure already used by an earlier place does not repeat.
-    between = s[pick[3]:pos]
-    if before and re.search(r"\band\b|,", between) and len(between) > 40:
+    if before and any(pick[3] <= o.start - sent.start < pos for o in others if o is not m):
         return None, None
     return pick[1], pick[2]
 
@@ -421,6 +456,18 @@ def _anaphora(sent: Sentence, places: list[Mention]) -> list[Mention]:
     return out
 
 
+_STOP = frozenset("the a an of in on at to and or by for with from that this has have had "
+                  "is are was were be been as it its their they said says".split())
+
+
+def _overlap(a: str, b: str) -> float:
+    """Share of the shorter sentence's content words (5-letter stems) found in the other."""
+    def stems(s: str) -> set[str]:
+        return {w[:5] for w in re.findall(r"[a-z0-9]+", s.lower()) if w not in _STOP}
+    sa, sb = stems(a), stems(b)
+    return len(sa & sb) / max(1, min(len(sa), len(sb)))
+
+
 def _merge_duplicates(events: list[Event]) -> list[Event]:
     """The same event told twice in one document (headline and body) becomes one event:
     same type and place, dates equal or one of them unknown."""
@@ -433,6 +480,11 @@ def _merge_duplicates(events: list[Event]) -> list[Event]:
                 continue
             if prev.date is not None and e.date is not None and prev.date != e.date:
                 continue
+            same_toll = prev.fatalities is not None and prev.fatalities == e.fatalities
+            same_hands = e.type == "control_change" and prev.to_actor == e.to_actor
+            if not (same_toll or same_hands) and \
+                    _overlap(prev.evidence[0].sentence, e.evidence[0].sentence) < 0.6:
+                continue  # same place, but told differently: another happening
             better = e if prev.date is None and e.date is not None else prev
             merged[i] = replace(
                 better, evidence=prev.evidence + tuple(x for x in e.evidence

@@ -22,7 +22,8 @@ from .text import fold, plain
 
 LEVEL_RANK = {"country": 9, "admin1": 8, "city": 7, "region": 6, "road": 6, "facility": 5,
               "admin2": 5, "town": 4, "neighbourhood": 3, "village": 2}
-INDEX_VERSION = "4"
+INDEX_VERSION = "6"
+QUALIFIER_WORDS = frozenset({"province", "governorate", "city", "district"})
 
 
 def tables_dir() -> Path:
@@ -124,7 +125,11 @@ class Gazetteer:
     def add(self, place: Place) -> None:
         """Add or replace a place (used by imports and tests)."""
         self.places[place.id] = place
-        for name in place.names or (place.name,):
+        names = place.names or (place.name,)
+        for name in names:
+            head, _, last = name.rpartition(" ")
+            if last.lower() in QUALIFIER_WORDS and head in names:
+                continue  # "Idlib Province": the resolver reads the qualifier itself
             key = fold(name)
             if not key:
                 continue

@@ -35,6 +35,7 @@ SALIENT_LEVELS = frozenset({"country", "admin1", "city", "region", "road", "faci
 LEVEL_PRIOR = {"country": 5.0, "city": 3.0, "road": 4.0, "admin1": 3.5, "region": 3.5,
                "facility": 3.0, "town": 1.6, "admin2": 1.0, "neighbourhood": 0.3,
                "village": 0.0}
+ROAD_WORDS = frozenset({"highway", "motorway", "road"})
 POPULATED = frozenset({"city", "town", "village"})
 QUALIFIER_LEVEL = {"province": "admin1", "provinces": "admin1", "governorate": "admin1",
                    "governorates": "admin1", "city": "city", "town": "town",
@@ -281,6 +282,11 @@ class Resolver:
     def _mention(self, doc: Document, text: str, toks: list[Token], s: _Span) -> Mention:
         p = s.chosen
         start, end = toks[s.i0].start, toks[s.i1].end
+        # the span is the name: "the Ghouta" -> "Ghouta", "the M5 highway" -> "M5"
+        if s.i1 > s.i0 and toks[s.i0].text.lower() == "the":
+            start = toks[s.i0 + 1].start
+        if p.level == "road" and s.i1 > s.i0 and toks[s.i1].text.lower() in ROAD_WORDS:
+            end = toks[s.i1 - 1].end
         role = "location"
         if p.country != "SY" or (p.level == "country" and p.country != "SY"):
             before = text[max(0, start - 30):start]

@@ -54,9 +54,20 @@ def strip_marks(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# English compass words get fixed keys: their skeletons would collide (western/eastern).
+_COMPASS = {"north": "~n", "northern": "~n", "south": "~s", "southern": "~s", "east": "~e",
+            "eastern": "~e", "west": "~w", "western": "~w", "northeast": "~ne",
+            "northeastern": "~ne", "northwest": "~nw", "northwestern": "~nw",
+            "southeast": "~se", "southeastern": "~se", "southwest": "~sw",
+            "southwestern": "~sw", "central": "~c"}
+
+
 @lru_cache(maxsize=200_000)
 def fold_word(word: str) -> str:
     """Fold one word to its transliteration-independent key ('' for an article)."""
+    compass = _COMPASS.get(word.lower())
+    if compass:
+        return compass
     if is_arabic(word):
         w = _ARABIC_MARKS.sub("", word).translate(_ARABIC_FOLD)
         return w[2:] if w.startswith("ال") and len(w) > 3 else w
@@ -71,9 +82,10 @@ def fold_word(word: str) -> str:
     out: list[str] = []
     n = len(w)
     for i, ch in enumerate(w):
-        if ch in ("y", "w"):
-            # y/w next to a vowel (or word-final) act as vowels: Shaykh/Sheikh, Suwayda/Sweida.
-            prev_v = i > 0 and w[i - 1] in _VOWELS
+        if ch in ("y", "w") and i > 0:
+            # y/w inside a word next to a vowel (or word-final) act as vowels:
+            # Shaykh/Sheikh, Suwayda/Sweida; word-initial they stay (Yabroud, western).
+            prev_v = w[i - 1] in _VOWELS
             next_v = i + 1 < n and w[i + 1] in _VOWELS
             if prev_v or next_v or i == n - 1:
                 ch = "a"
