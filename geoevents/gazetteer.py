@@ -69,7 +69,7 @@ def place_from_row(row: dict) -> Place:
                  lat=float(row["lat"]), lon=float(row["lon"]),
                  admin1=row.get("admin1") or "", admin2=row.get("admin2") or "",
                  population=int(float(row.get("population") or 0)),
-                 names=tuple(seen), country=row.get("country") or "SY",
+                 names=tuple(seen), country=row["country"] if "country" in row else "SY",
                  parent=row.get("parent") or "")
 
 
