@@ -16,7 +16,7 @@ from datetime import date
 from typing import Optional
 
 from .dates import find_dates
-from .lexicons import Lexicon, lexicon
+from .lexicons import Lexicon, lexicon, lower
 from .model import Document, Event, Evidence, Mention
 from .text import Sentence, sentences
 
@@ -95,22 +95,33 @@ class EventBuilder:
         places = [m for m in mentions if m.role == "location"]
         region = _document_region(places)
         events: list[Event] = []
-        sents = [(sent, self._actors(sent.text, has_hts)) for sent in sentences(text)]
-        leads = _lead_actors(self.lex, [a.actor for _, acts in sents for a in acts])
-        for sent, actors in sents:
+        # one regex pass per lexicon row over the whole text, then bucketed by sentence
+        low = lower(text)
+        all_actors = self._actors(low, has_hts)
+        all_triggers = self._triggers(low)
+        leads = _lead_actors(self.lex, [a.actor for a in all_actors])
+        for sent in sentences(text):
+            triggers = [replace(t, start=t.start - sent.start, end=t.end - sent.start)
+                        for t in all_triggers if sent.start <= t.start and t.end <= sent.end]
+            if not triggers:
+                continue
+            actors = [replace(a, start=a.start - sent.start, end=a.end - sent.start)
+                      for a in all_actors if sent.start <= a.start and a.end <= sent.end]
             in_sent = [m for m in places if sent.start <= m.start < sent.end]
             in_sent += _anaphora(sent, places)
             in_sent.sort(key=lambda m: m.start)
-            events.extend(self._sentence_events(doc, sent, in_sent, actors, region, leads,
-                                                has_hts))
+            events.extend(self._sentence_events(doc, sent, in_sent, actors, triggers, region,
+                                                leads, has_hts))
         return _merge_duplicates(events)
 
     # -- actors ----------------------------------------------------------------
     def _actors(self, s: str, has_hts: bool) -> list[_Actor]:
+        """Actor mentions in lower-cased text; attributive pairs first ("syrian and russian
+        jets"), then names, longest first."""
         found: list[_Actor] = []
         for m in self.lex.actor_adj.finditer(s):
             for a in re.finditer(r"[\w'’.]+", m.group(1)):
-                actor = self.lex.adj_actor.get(a.group().lower().replace("’", "'"))
+                actor = self.lex.adj_actor.get(a.group().replace("’", "'"))
                 if actor:
                     found.append(_Actor(actor, m.start(), m.end()))
         spans = [(f.start, f.end) for f in found]
@@ -130,6 +141,7 @@ class EventBuilder:
         return found
 
     def _triggers(self, s: str) -> list[_Trigger]:
+        """Trigger phrases in lower-cased text, longest leftmost, not overlapping."""
         cands = []
         for typ, voice, rx in self.lex.triggers:
             for m in rx.finditer(s):
@@ -145,20 +157,22 @@ class EventBuilder:
 
     # -- one sentence ----------------------------------------------------------
     def _sentence_events(self, doc: Document, sent: Sentence, mentions: list[Mention],
-                         actors: list[_Actor], region: Optional[Mention],
-                         leads: dict[str, str], has_hts: bool) -> list[Event]:
+                         actors: list[_Actor], triggers: list[_Trigger],
+                         region: Optional[Mention], leads: dict[str, str], has_hts: bool
+                         ) -> list[Event]:
         s = sent.text
+        sl = lower(s)           # lexicon patterns match lower-cased text
         lex = self.lex
-        triggers = [t for t in self._triggers(s) if not self._hypothetical(s, t)]
+        triggers = [t for t in triggers if not self._hypothetical(sl, t)]
         if not triggers:
             return []
         dates = find_dates(s, doc.published)
         explicit_year = [d for d in dates if d.precision in ("year", "month")
                          and (doc.published is None or d.date.year != doc.published.year)]
-        background = bool(lex.cues["background"].search(s)) or bool(explicit_year)
+        background = bool(lex.cues["background"].search(sl)) or bool(explicit_year)
         kill = KILL.search(s) or DEATH_OF.search(s)
         ctx = _Context(doc, sent, mentions, actors, leads, has_hts, dates, explicit_year,
-                       _status(lex, s), tuple(src for src, rx in lex.attributions if rx.search(s)),
+                       _status(lex, sl), tuple(src for src, rx in lex.attributions if rx.search(sl)),
                        _tolls(s), kill)
         out: list[Event] = []
         kinetic = [t for t in triggers if t.type in ("airstrike", "shelling", "attack")]

@@ -17,6 +17,19 @@ def lexicon_rows(name: str) -> list[list[str]]:
     return [ln.split("\t") for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
+def lower(text: str) -> str:
+    """Lower-cased text with the same offsets: lexicon patterns are compiled in lower
+    case and matched against this, which is several times faster than re.IGNORECASE."""
+    low = text.lower()
+    if len(low) != len(text):   # a few letters lower-case to two characters ("İ")
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return low
+
+
+def _rx(pattern: str, tail: str = r"\b") -> re.Pattern:
+    return re.compile(r"\b(?:" + pattern.lower() + r")" + tail)
+
+
 def _alternation(patterns: list[str]) -> str:
     return "|".join(sorted(patterns, key=len, reverse=True))
 
@@ -35,12 +48,12 @@ class Lexicon:
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    """Compile the lexicon data files once per process."""
-    triggers = [(t, v, re.compile(r"\b(?:" + p + r")\b", re.I)) for t, v, p in lexicon_rows("triggers.tsv")]
+    """Compile the lexicon data files once per process (patterns match ``lower(text)``)."""
+    triggers = [(t, v, _rx(p)) for t, v, p in lexicon_rows("triggers.tsv")]
     nouns, adj_actor = [], {}
     for actor, kind, pattern in lexicon_rows("actors.tsv"):
         if kind == "noun":
-            nouns.append((actor, re.compile(r"\b(?:" + pattern + r")(?![\w-])", re.I)))
+            nouns.append((actor, _rx(pattern, r"(?![\w-])")))
         else:
             for a in pattern.split("|"):
                 adj_actor[a.replace("\\", "").lower()] = actor
@@ -48,9 +61,9 @@ def lexicon() -> Lexicon:
     adj = _alternation([re.escape(a) for a in adj_actor])
     actor_adj = re.compile(r"\b((?:" + adj + r")(?:\s*,\s*(?:" + adj + r"))*(?:,?\s+and\s+(?:"
                            + adj + r")))\s+(?:military\s+|air\s+)?(?:" + "|".join(military)
-                           + r")\b", re.I)
-    cues = {kind: re.compile(r"\b(?:" + p + r")\b", re.I) for kind, p in lexicon_rows("cues.tsv")}
-    attributions = [(src, re.compile(r"\b(?:" + p + r")\b", re.I))
+                           + r")\b")
+    cues = {kind: _rx(p) for kind, p in lexicon_rows("cues.tsv")}
+    attributions = [(src, _rx(p))
                     for src, p in lexicon_rows("attributions.tsv")]
     sides = {a: s for a, s in lexicon_rows("sides.tsv")}
     return Lexicon(triggers, nouns, actor_adj, adj_actor, sides, cues, attributions)

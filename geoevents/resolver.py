@@ -69,10 +69,16 @@ MASKED_ACTORS = frozenset({"hts", "opposition", "sna", "sdf", "iran_backed_milit
                            "hezbollah", "southern_operations_room"})
 
 
+@lru_cache(maxsize=1)
+def _masked_pattern() -> re.Pattern:
+    return re.compile("|".join(f"(?:{rx.pattern})" for actor, rx in lexicon().actor_nouns
+                               if actor in MASKED_ACTORS), re.I)
+
+
 def masked_spans(text: str) -> list[tuple[int, int]]:
     """Multi-word group names ("Hayat Tahrir al-Sham") whose words must not be places."""
-    return [m.span() for actor, rx in lexicon().actor_nouns if actor in MASKED_ACTORS
-            for m in rx.finditer(text) if " " in m.group() or "-" in m.group()]
+    return [m.span() for m in _masked_pattern().finditer(text)
+            if " " in m.group() or "-" in m.group()]
 
 
 @dataclass
@@ -95,6 +101,7 @@ class Resolver:
 
     def __init__(self, gazetteer: Optional[Gazetteer] = None):
         self.gaz = gazetteer or default_gazetteer()
+        self._spell_cache: dict[tuple[str, str], float] = {}
 
     def __call__(self, doc: Document) -> list[Mention]:
         text = doc.text
@@ -130,9 +137,9 @@ class Resolver:
             if not self._accept(text, toks, i0, i1, key, masked):
                 continue
             surface = text[toks[i0].start:toks[i1].end]
-            cands = [p for p in self.gaz.candidates(key) if self._spelling(surface, key, p)]
+            cands = [p for p in self.gaz.candidates(key) if self._spelling(surface, p)]
             if cands and self._common_word(surface, key):
-                exact = [p for p in cands if self._spelling(surface, key, p) == 1.0
+                exact = [p for p in cands if self._spelling(surface, p) == 1.0
                          and p.level in SALIENT_LEVELS]
                 cands = exact or (cands if self._place_context(text, toks, i0, i1) else [])
             if cands:
@@ -176,9 +183,15 @@ class Resolver:
                 return False   # acronyms: SDF, HTS, SAA ... (M5 keeps its digit)
         return True
 
-    def _spelling(self, text: str, key: str, place: Place) -> float:
+    def _spelling(self, text: str, place: Place) -> float:
         """How close the written form is to one of the place's names: 1.0 for the same
         light form, else a similarity ratio; 0.0 when the key match is a coincidence."""
+        cached = self._spell_cache.get((text, place.id))
+        if cached is None:
+            cached = self._spell_cache[(text, place.id)] = self._spelling_score(text, place)
+        return cached
+
+    def _spelling_score(self, text: str, place: Place) -> float:
         from rapidfuzz import fuzz
         form = plain(text)
         names = self.gaz.exact.get(place.id, ())
@@ -241,6 +254,7 @@ class Resolver:
                         admin1s.add(p.admin1)
             elif syrian and all(p.level in ("city", "admin1") for p in syrian):
                 admin1s.add(syrian[0].admin1)
+        anchors = list({a.id: a for a in anchors}.values())
         sense: dict[tuple[str, Optional[str]], Place] = {}
         for s in spans:
             memo = sense.get((s.key, s.qualifier)) or (sense.get((s.key, "*"))
