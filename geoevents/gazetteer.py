@@ -20,8 +20,10 @@ from typing import Iterable, Iterator, Optional
 from .model import Place
 from .text import fold, plain
 
-LEVEL_RANK = {"country": 9, "admin1": 8, "city": 7, "region": 6, "road": 6, "facility": 5,
-              "admin2": 5, "town": 4, "neighbourhood": 3, "village": 2}
+LEVEL_RANK = {"country": 9, "city": 8, "admin1": 7, "region": 6, "road": 6, "facility": 5,
+              "town": 4, "neighbourhood": 3, "village": 2, "admin2": 1}
+QUALIFIED_LEVEL = {"province": "admin1", "governorate": "admin1", "city": "city",
+                   "district": "admin2"}
 INDEX_VERSION = "6"
 QUALIFIER_WORDS = frozenset({"province", "governorate", "city", "district"})
 
@@ -188,7 +190,11 @@ class Gazetteer:
         return [self.places[i] for i in self.by_key.get(key, ())]
 
     def search(self, name: str, limit: int = 10, level: Optional[str] = None) -> list[Place]:
-        """Places whose names fold like ``name``, best first (level, population, spelling)."""
+        """Places whose names fold like ``name``, best first (spelling, level, population);
+        a trailing "province", "city" or "district" selects the level."""
+        head, _, last = name.strip().rpartition(" ")
+        if head and last.lower() in QUALIFIED_LEVEL:
+            name, level = head, level or QUALIFIED_LEVEL[last.lower()]
         key = fold(name)
         cands = self.candidates(key)
         if not cands:
