@@ -102,7 +102,7 @@ def demo_corpus() -> Path:
 def _demo(args) -> int:
     from .pipeline import run
     corpus = sorted(str(p) for p in demo_corpus().glob("[0-9]*.md"))
-    result = run(corpus, args.out, title="geoevents demo: Syria, 27 Nov - 8 Dec 2024")
+    result = run(corpus, args.out, title="geoevents demo: Syria, 27 Nov - 9 Dec 2024")
     r = result.report()
     print(f"{r['documents_read']} reports, {r['mentions']} place mentions, {r['events']} events")
     print(f"map: {Path(args.out) / 'map.html'}")

@@ -42,9 +42,16 @@ DEATH_OF = re.compile(r"\b(?:death|killing|assassination) of (?:a |an |the )?(?:
                       r"prominent )?(?:[A-Z][\w-]+\s+){0,4}", re.I)
 AREA_WORDS = re.compile(r"\b(?:areas|territories|territory|regions|positions|villages|towns)\b",
                         re.I)
+LIST_GAP = re.compile(r"\s*(?:,|and|or|,\s*and|,\s*as well as|as well as)\s*(?:the\s+)?"
+                      r"(?:(?:[a-z]+\s+){0,2}(?:city|town|village|outskirts|countryside|"
+                      r"district|neighbou?rhood|airbase|base) of\s+)?", re.I)
+LOCATOR_GAP = re.compile(r"\s*,?\s*(?:(?:just\s+)?(?:north|south|east|west)\w*\s+of|near|"
+                         r"outside|in|beside|close to)\s+(?:the\s+)?", re.I)
 ANAPHORA = re.compile(r"\bthe (city|town|capital|provincial capital|village)\b", re.I)
 ANAPHOR_LEVELS = {"city": ("city",), "town": ("town", "city"), "village": ("village", "town"),
                   "capital": ("city",), "provincial capital": ("city",)}
+GROUND_FORCES = frozenset({"syrian_government", "hts", "opposition", "sna", "sdf", "isis",
+                           "southern_operations_room", "iran_backed_militias", "hezbollah"})
 GOVERNING = {"control_change", "advance", "withdrawal", "clash", "siege", "airstrike",
              "shelling", "attack", "other"}
 
@@ -65,7 +72,7 @@ class _Context:
     sent: Sentence
     mentions: list[Mention]
     actors: list["_Actor"]
-    leads: dict[str, str]
+    leads: _Leads
     has_hts: bool
     dates: list
     explicit_year: list
@@ -158,7 +165,7 @@ class EventBuilder:
     # -- one sentence ----------------------------------------------------------
     def _sentence_events(self, doc: Document, sent: Sentence, mentions: list[Mention],
                          actors: list[_Actor], triggers: list[_Trigger],
-                         region: Optional[Mention], leads: dict[str, str], has_hts: bool
+                         region: Optional[Mention], leads: _Leads, has_hts: bool
                          ) -> list[Event]:
         s = sent.text
         sl = lower(s)           # lexicon patterns match lower-cased text
@@ -168,6 +175,7 @@ class EventBuilder:
             return []
         dates = find_dates(s, doc.published)
         explicit_year = [d for d in dates if d.precision in ("year", "month")
+                         and d.text.lower().startswith("in ")
                          and (doc.published is None or d.date.year != doc.published.year)]
         background = bool(lex.cues["background"].search(sl)) or bool(explicit_year)
         kill = KILL.search(s) or DEATH_OF.search(s)
@@ -229,12 +237,10 @@ class EventBuilder:
                     gap = s[end:a[0]]
                     if re.fullmatch(r"(?:'s |’s )", gap):
                         chosen[-1] = a[2]       # "Aleppo's Rashidin": the inner place
-                    elif re.fullmatch(r"\s*(?:,|and|or|,\s*and|,\s*as well as|as well as)\s*"
-                                      r"(?:the\s+)?(?:(?:city|town|village|outskirts|"
-                                      r"countryside) of\s+)?", gap):
+                    elif LIST_GAP.fullmatch(gap):
                         chosen.append(a[2])
-                    else:
-                        break
+                    elif not LOCATOR_GAP.fullmatch(gap):
+                        break                   # "... airbase east of Aleppo and ...": skip
                     end = a[1]
         if not chosen and t.voice != "passive":
             before = [r for r in rel if r[1] <= t.start and t.start - r[1] < 40
@@ -253,11 +259,11 @@ class EventBuilder:
         if t.type == "casualties":
             # the people named in a toll sentence are its victims; the killers are the
             # document's lead actor unless the sentence names one doing the killing
-            lead = ctx.leads.get("ground")
+            lead = ctx.leads.ground
             actor = (lead,) if lead else ()
             side = _side(self.lex, lead or "")
             victims_named = [a.actor for a in doers if _side(self.lex, a.actor) != side]
-            target = tuple(victims_named[:1]) or ((_opponent(self.lex, lead, ctx.has_hts),)
+            target = tuple(victims_named[:1]) or ((_opponent(self.lex, lead, ctx.has_hts, ctx.leads),)
                                                   if lead else ())
         else:
             actor, target = self._roles(s, t, doers, ctx.leads, ctx.has_hts)
@@ -284,7 +290,7 @@ class EventBuilder:
                      status=ctx.status, attributed_to=ctx.attributed, fatalities=fat, fatalities_qualifier=qual,
                      evidence=(Evidence(s, ev_start, ev_end),), confidence=conf)
 
-    def _roles(self, s: str, t: _Trigger, doers: list[_Actor], leads: dict[str, str],
+    def _roles(self, s: str, t: _Trigger, doers: list[_Actor], leads: _Leads,
                has_hts: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Who acts and who is acted upon, from word order and the sides table."""
         actor: list[str] = []
@@ -300,8 +306,15 @@ class EventBuilder:
         if not actor and before:
             last = before[-1]
             actor = _coordinated([last.actor], before, s, backwards=True)
+        lead = leads.air if t.type in ("airstrike", "shelling") else leads.ground
+        if t.voice == "cede":
+            # the side that withdraws cedes the place to the document's lead ground actor,
+            # or to its usual opponent; an unnamed withdrawer is the lead's opponent
+            loser = actor or ([_opponent(self.lex, lead, has_hts, leads)] if lead else [])
+            gainer = lead if lead and _side(self.lex, lead) != _side(self.lex, loser[0] if loser else "") \
+                else (_opponent(self.lex, loser[0], has_hts, leads) if loser else "")
+            return tuple(x for x in loser if x), ((gainer,) if gainer else ())
         if not actor:
-            lead = leads.get("air" if t.type in ("airstrike", "shelling") else "ground")
             actor = [lead] if lead else []
         actor = list(dict.fromkeys(actor))
         # the target is named after the trigger as its object: "captured A from X",
@@ -313,7 +326,7 @@ class EventBuilder:
                                  r"(?:[\w-]+\s+)?$", s[max(t.end, a.start - 30):a.start])]
         target = objects[:1]
         if not target and actor:
-            target = [_opponent(self.lex, actor[0], has_hts)]
+            target = [_opponent(self.lex, actor[0], has_hts, leads)]
         return tuple(actor), tuple(x for x in target if x)
 
 
@@ -339,33 +352,45 @@ def _coordinated(first: list[str], pool: list[_Actor], s: str, backwards: bool =
     return out
 
 
-def _lead_actors(lex: Lexicon, actors: list[str]) -> dict[str, str]:
-    """The document's main ground actor (the side on the offensive, rebels first) and
-    main air actor (government side), for sentences that name no actor."""
+@dataclass(frozen=True)
+class _Leads:
+    """Who a document is about, for sentences that name no actor or no target."""
+    ground: Optional[str]       # the side on the offensive (rebels first)
+    air: Optional[str]          # the main air power (government side)
+    forces: tuple[str, ...]     # fighting forces named in the document, most named first
+
+
+ENEMIES = {"opposition": ("government", "sdf"), "government": ("opposition", "isis"),
+           "sdf": ("opposition", "isis", "government"), "isis": ("government", "sdf")}
+
+
+def _lead_actors(lex: Lexicon, actors: list[str]) -> _Leads:
     counts = Counter(actors)
-    leads = {}
-    ground = [a for a in counts if _side(lex, a) in ("opposition", "sdf", "isis")] or \
-        [a for a in counts if _side(lex, a) == "government"]
-    air = [a for a in counts if _side(lex, a) in ("government", "israel")]
-    if ground:
-        leads["ground"] = max(ground, key=lambda a: (counts[a], a))
-    if air:
-        leads["air"] = max(air, key=lambda a: (counts[a], a))
-    return leads
+    ranked = sorted(counts, key=lambda a: (-counts[a], a))
+    ground = [a for a in ranked if _side(lex, a) in ("opposition", "sdf", "isis")] or \
+        [a for a in ranked if _side(lex, a) == "government"]
+    air = [a for a in ranked if _side(lex, a) in ("government", "israel")]
+    return _Leads(ground[0] if ground else None, air[0] if air else None,
+                  tuple(a for a in ranked if a in GROUND_FORCES))
 
 
 def _side(lex: Lexicon, actor: str) -> str:
     return lex.sides.get(actor, actor)
 
 
-def _opponent(lex: Lexicon, actor: str, has_hts: bool) -> str:
+def _opponent(lex: Lexicon, actor: str, has_hts: bool, leads: Optional[_Leads] = None) -> str:
+    """Who an actor fights: the document's most named force of an enemy side (the SDF in
+    a report on Manbij), else the usual enemy (rebels fight the army)."""
     side = _side(lex, actor)
+    for force in (leads.forces if leads else ()):
+        if _side(lex, force) in ENEMIES.get(side, ()):
+            return force
     if side == "opposition":
         return "syrian_government"
     if side == "government":
         return "hts" if has_hts else "opposition"
-    if side == "isis":
-        return "syrian_government"
+    if side in ("isis", "sdf"):
+        return "syrian_government" if side == "isis" else "isis"
     return ""
 
 
@@ -492,10 +517,11 @@ def _merge_duplicates(events: list[Event]) -> list[Event]:
         for i, prev in enumerate(merged):
             if (prev.type, prev.mention.place.id if prev.mention else None) != (e.type, pid):
                 continue
-            if prev.date is not None and e.date is not None and prev.date != e.date:
+            same_hands = e.type == "control_change" and prev.to_actor == e.to_actor
+            if prev.date is not None and e.date is not None and prev.date != e.date and \
+                    not (same_hands and abs((prev.date - e.date).days) <= 1):
                 continue
             same_toll = prev.fatalities is not None and prev.fatalities == e.fatalities
-            same_hands = e.type == "control_change" and prev.to_actor == e.to_actor
             if not (same_toll or same_hands) and \
                     _overlap(prev.evidence[0].sentence, e.evidence[0].sentence) < 0.6:
                 continue  # same place, but told differently: another happening
