@@ -47,6 +47,11 @@ LIST_GAP = re.compile(r"\s*(?:,|and|or|,\s*and|,\s*as well as|as well as)\s*(?:t
                       r"district|neighbou?rhood|airbase|base) of\s+)?", re.I)
 LOCATOR_GAP = re.compile(r"\s*,?\s*(?:(?:just\s+)?(?:north|south|east|west)\w*\s+of|near|"
                          r"outside|in|beside|close to)\s+(?:the\s+)?", re.I)
+RELATIVE = re.compile(r"\b(?:that|which|who)\s+$", re.I)
+REPORTING = re.compile(r"\b(?:said|says|say|claimed|claims|denied|denies|reported|reports|"
+                       r"announced|added|stated|told|according to)\b", re.I)
+NOT_OBJECT = re.compile(r"\b(?:had|has|have|was|were|is|are|been|being|near|outside|around|"
+                        r"close to|beside|toward|towards|between|using|used)\b", re.I)
 ANAPHORA = re.compile(r"\bthe (city|town|capital|provincial capital|village)\b", re.I)
 ANAPHOR_LEVELS = {"city": ("city",), "town": ("town", "city"), "village": ("village", "town"),
                   "capital": ("city",), "provincial capital": ("city",)}
@@ -73,9 +78,8 @@ class _Context:
     mentions: list[Mention]
     actors: list["_Actor"]
     leads: _Leads
-    has_hts: bool
     dates: list
-    explicit_year: list
+    triggers: list
     status: str
     attributed: tuple[str, ...]
     tolls: list
@@ -98,15 +102,18 @@ class EventBuilder:
     def __call__(self, doc: Document, mentions: list[Mention]) -> list[Event]:
         lex = self.lex
         text = doc.text
-        has_hts = bool(re.search(r"\bHTS\b|Tahrir al[- ]Sham", text))
         places = [m for m in mentions if m.role == "location"]
         region = _document_region(places)
         events: list[Event] = []
         # one regex pass per lexicon row over the whole text, then bucketed by sentence
         low = lower(text)
-        all_actors = self._actors(low, has_hts)
+        raw_actors = self._actors(low)
+        leads = _lead_actors(self.lex, [a.actor for a in raw_actors])
+        # generic "rebels" are the document's main named rebel force (HTS in a report on
+        # Aleppo, the Southern Operations Room in one on Daraa)
+        all_actors = [replace(a, actor=leads.rebels) if a.actor == "opposition" else a
+                      for a in raw_actors]
         all_triggers = self._triggers(low)
-        leads = _lead_actors(self.lex, [a.actor for a in all_actors])
         for sent in sentences(text):
             triggers = [replace(t, start=t.start - sent.start, end=t.end - sent.start)
                         for t in all_triggers if sent.start <= t.start and t.end <= sent.end]
@@ -118,11 +125,11 @@ class EventBuilder:
             in_sent += _anaphora(sent, places)
             in_sent.sort(key=lambda m: m.start)
             events.extend(self._sentence_events(doc, sent, in_sent, actors, triggers, region,
-                                                leads, has_hts))
+                                                leads))
         return _merge_duplicates(events)
 
     # -- actors ----------------------------------------------------------------
-    def _actors(self, s: str, has_hts: bool) -> list[_Actor]:
+    def _actors(self, s: str) -> list[_Actor]:
         """Actor mentions in lower-cased text; attributive pairs first ("syrian and russian
         jets"), then names, longest first."""
         found: list[_Actor] = []
@@ -140,8 +147,6 @@ class EventBuilder:
         for start, _, end, actor in cands:
             if any(a < end and start < b for a, b in spans):
                 continue
-            if actor == "opposition" and has_hts:
-                actor = "hts"
             found.append(_Actor(actor, start, end))
             spans.append((start, end))
         found.sort(key=lambda a: a.start)
@@ -165,7 +170,7 @@ class EventBuilder:
     # -- one sentence ----------------------------------------------------------
     def _sentence_events(self, doc: Document, sent: Sentence, mentions: list[Mention],
                          actors: list[_Actor], triggers: list[_Trigger],
-                         region: Optional[Mention], leads: _Leads, has_hts: bool
+                         region: Optional[Mention], leads: _Leads
                          ) -> list[Event]:
         s = sent.text
         sl = lower(s)           # lexicon patterns match lower-cased text
@@ -174,23 +179,26 @@ class EventBuilder:
         if not triggers:
             return []
         dates = find_dates(s, doc.published)
-        explicit_year = [d for d in dates if d.precision in ("year", "month")
-                         and d.text.lower().startswith("in ")
-                         and (doc.published is None or d.date.year != doc.published.year)]
-        background = bool(lex.cues["background"].search(sl)) or bool(explicit_year)
+        background = bool(lex.cues["background"].search(sl))
         kill = KILL.search(s) or DEATH_OF.search(s)
-        ctx = _Context(doc, sent, mentions, actors, leads, has_hts, dates, explicit_year,
+        ctx = _Context(doc, sent, mentions, actors, leads, dates, triggers,
                        _status(lex, sl), tuple(src for src, rx in lex.attributions if rx.search(sl)),
                        _tolls(s), kill)
         out: list[Event] = []
         kinetic = [t for t in triggers if t.type in ("airstrike", "shelling", "attack")]
+        remote = any(t.type in ("airstrike", "shelling") for t in triggers)
         has_toll = bool(kill) and bool(ctx.tolls or DEATH_OF.search(s))
         for t in triggers:
             if t.type == "casualties":
                 continue
             if t.type == "clash" and has_toll and not kinetic:
                 continue  # "killed in the clashes": the toll is the event
-            if background and not (t.type == "control_change" and explicit_year):
+            if t.type == "attack" and remote:
+                continue  # "air strikes ... the first such raids": one air strike
+            if RELATIVE.search(s, max(0, t.start - 12), t.start):
+                continue  # "the alliance that captured Aleppo": told as background
+            past = _past_year(t, dates, doc.published, triggers)
+            if (background or past) and not (t.type == "control_change" and past):
                 continue
             targets = self._places_for(s, sent, t, mentions, triggers)
             if not targets:
@@ -199,6 +207,7 @@ class EventBuilder:
                 else:
                     continue
             out.extend(self._event(ctx, t, m, precision) for m, precision in targets)
+        out = _drop_coarse(out)
         if has_toll and not kinetic and not background:
             m = next((m for m in mentions if m.start >= sent.start + kill.start()), None) \
                 or (mentions[0] if mentions else None)
@@ -226,10 +235,12 @@ class EventBuilder:
             if before:
                 chosen = [before[-1][2]]
         if not chosen:
-            nxt = [tr.start for tr in triggers if tr.start > t.end and tr.type != t.type
-                   and tr.type in GOVERNING]
+            nxt = [tr.start for tr in triggers if tr.start > t.end and tr.type in GOVERNING]
             limit = min([t.end + 110] + nxt)
             after = [r for r in rel if r[0] >= t.end and r[0] <= limit]
+            if after and t.type in ("control_change", "siege") and \
+                    NOT_OBJECT.search(s, t.end, after[0][0]):
+                after = []      # "took over the headquarters near the Golan": a locator
             if after and not re.search(r";|\.\s", s[t.end:after[0][0]]):
                 chosen = [after[0][2]]
                 end = after[0][1]
@@ -260,13 +271,19 @@ class EventBuilder:
             # the people named in a toll sentence are its victims; the killers are the
             # document's lead actor unless the sentence names one doing the killing
             lead = ctx.leads.ground
-            actor = (lead,) if lead else ()
-            side = _side(self.lex, lead or "")
-            victims_named = [a.actor for a in doers if _side(self.lex, a.actor) != side]
-            target = tuple(victims_named[:1]) or ((_opponent(self.lex, lead, ctx.has_hts, ctx.leads),)
-                                                  if lead else ())
+            counted = [a.actor for a in doers for x in ctx.tolls if x[0] <= a.start < x[3] + 40]
+            if counted:         # "Seven HTS fighters were killed": the toll names its victims
+                target = (counted[0],)
+                actor = (_opponent(self.lex, counted[0], ctx.leads),)
+            else:
+                actor = (lead,) if lead else ()
+                side = _side(self.lex, lead or "")
+                victims_named = [a.actor for a in doers if _side(self.lex, a.actor) != side]
+                target = tuple(victims_named[:1]) or ((_opponent(self.lex, lead, ctx.leads),)
+                                                      if lead else ())
+            actor = tuple(a for a in actor if a)
         else:
-            actor, target = self._roles(s, t, doers, ctx.leads, ctx.has_hts)
+            actor, target = self._roles(s, t, doers, ctx.leads)
         if victims or (kill and re.search(r"civilians?", s[kill.start():])):
             target = ("civilians",)
         to_actor = from_actor = ()
@@ -278,7 +295,7 @@ class EventBuilder:
             else:
                 to_actor, from_actor = actor, target
         fat, qual = _toll_for(s, ctx.sent, m, ctx.tolls, kill, ctx.mentions)
-        d, precision_d, source = _date_for(s, t, ctx.dates, ctx.doc.published, ctx.explicit_year)
+        d, precision_d, source = _date_for(s, t, ctx.dates, ctx.doc.published, ctx.triggers)
         doc = ctx.doc
         ev_start, ev_end = ctx.sent.start, ctx.sent.end
         eid = hashlib.sha1(f"{doc.id}|{t.type}|{m.place.id}|{ev_start}|{t.start}".encode()).hexdigest()[:16]
@@ -290,16 +307,22 @@ class EventBuilder:
                      status=ctx.status, attributed_to=ctx.attributed, fatalities=fat, fatalities_qualifier=qual,
                      evidence=(Evidence(s, ev_start, ev_end),), confidence=conf)
 
-    def _roles(self, s: str, t: _Trigger, doers: list[_Actor], leads: _Leads,
-               has_hts: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def _roles(self, s: str, t: _Trigger, doers: list[_Actor], leads: _Leads
+               ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Who acts and who is acted upon, from word order and the sides table."""
         actor: list[str] = []
         after = [a for a in doers if a.start >= t.end]
         by = [a for a in after if re.search(r"\b(?:by|to)\s+(?:the\s+)?$|"
                                             r"\b(?:by|to)\s+[\w-]+\s+$", s[max(t.end, a.start - 25):a.start])
               and not CLAUSE_BREAK.search(s, t.end, a.start)]
-        before = [a for a in doers if a.start < t.start and a.end <= t.end
+        # the doer stands in the trigger's clause, after any reporting verb ("the army
+        # said that rebels had entered": the army is the source, not the doer)
+        floor = max([m.end() for m in CLAUSE_BREAK.finditer(s, 0, t.start)]
+                    + [m.end() for m in REPORTING.finditer(s, 0, t.start)] + [0])
+        before = [a for a in doers if floor <= a.start < t.start and a.end <= t.end
                   and not _in_apposition(s, a, t)]
+        if t.text.endswith((" by", " to")) and after:
+            by = after          # "was taken by X", "fell to X": the agent comes next
         if t.voice == "passive" or (by and t.voice in ("nominal", "active")):
             actor = [a.actor for a in by[:1]] or [a.actor for a in after[:1]]
             actor = _coordinated(actor, by or after, s)
@@ -310,9 +333,9 @@ class EventBuilder:
         if t.voice == "cede":
             # the side that withdraws cedes the place to the document's lead ground actor,
             # or to its usual opponent; an unnamed withdrawer is the lead's opponent
-            loser = actor or ([_opponent(self.lex, lead, has_hts, leads)] if lead else [])
+            loser = actor or ([_opponent(self.lex, lead, leads)] if lead else [])
             gainer = lead if lead and _side(self.lex, lead) != _side(self.lex, loser[0] if loser else "") \
-                else (_opponent(self.lex, loser[0], has_hts, leads) if loser else "")
+                else (_opponent(self.lex, loser[0], leads) if loser else "")
             return tuple(x for x in loser if x), ((gainer,) if gainer else ())
         if not actor:
             actor = [lead] if lead else []
@@ -324,9 +347,13 @@ class EventBuilder:
                    and _side(self.lex, a.actor) != side
                    and re.search(r"\b(?:from|against|on|targeting|targeted|at)\s+(?:the\s+)?"
                                  r"(?:[\w-]+\s+)?$", s[max(t.end, a.start - 30):a.start])]
-        target = objects[:1]
+        holders = [a.actor for a in after if a.actor not in actor and re.match(
+            r"\s+(?:had\s+)?(?:held|controlled|occupied|defended)\b", s[a.end:])]
+        enemies = [a.actor for a in doers if a.actor not in actor
+                   and _side(self.lex, a.actor) in ENEMIES.get(side, ())]
+        target = objects[:1] or holders[:1] or enemies[:1]
         if not target and actor:
-            target = [_opponent(self.lex, actor[0], has_hts, leads)]
+            target = [_opponent(self.lex, actor[0], leads)]
         return tuple(actor), tuple(x for x in target if x)
 
 
@@ -358,27 +385,33 @@ class _Leads:
     ground: Optional[str]       # the side on the offensive (rebels first)
     air: Optional[str]          # the main air power (government side)
     forces: tuple[str, ...]     # fighting forces named in the document, most named first
+    rebels: str = "opposition"  # who generic "rebels" are in this document
 
 
 ENEMIES = {"opposition": ("government", "sdf"), "government": ("opposition", "isis"),
            "sdf": ("opposition", "isis", "government"), "isis": ("government", "sdf")}
 
 
+REBEL_FORCES = ("hts", "sna", "southern_operations_room")
+
+
 def _lead_actors(lex: Lexicon, actors: list[str]) -> _Leads:
-    counts = Counter(actors)
+    named = Counter(a for a in actors if a in REBEL_FORCES)
+    rebels = max(REBEL_FORCES, key=lambda a: (named[a], a == "hts")) if named else "opposition"
+    counts = Counter(rebels if a == "opposition" else a for a in actors)
     ranked = sorted(counts, key=lambda a: (-counts[a], a))
     ground = [a for a in ranked if _side(lex, a) in ("opposition", "sdf", "isis")] or \
         [a for a in ranked if _side(lex, a) == "government"]
     air = [a for a in ranked if _side(lex, a) in ("government", "israel")]
     return _Leads(ground[0] if ground else None, air[0] if air else None,
-                  tuple(a for a in ranked if a in GROUND_FORCES))
+                  tuple(a for a in ranked if a in GROUND_FORCES), rebels)
 
 
 def _side(lex: Lexicon, actor: str) -> str:
     return lex.sides.get(actor, actor)
 
 
-def _opponent(lex: Lexicon, actor: str, has_hts: bool, leads: Optional[_Leads] = None) -> str:
+def _opponent(lex: Lexicon, actor: str, leads: Optional[_Leads] = None) -> str:
     """Who an actor fights: the document's most named force of an enemy side (the SDF in
     a report on Manbij), else the usual enemy (rebels fight the army)."""
     side = _side(lex, actor)
@@ -388,7 +421,7 @@ def _opponent(lex: Lexicon, actor: str, has_hts: bool, leads: Optional[_Leads] =
     if side == "opposition":
         return "syrian_government"
     if side == "government":
-        return "hts" if has_hts else "opposition"
+        return leads.rebels if leads else "opposition"
     if side in ("isis", "sdf"):
         return "syrian_government" if side == "isis" else "isis"
     return ""
@@ -422,7 +455,13 @@ def _tolls(s: str) -> list[tuple[int, Optional[int], Optional[str], int]]:
             n = None
         qual = m.group(1).lower() if m.group(1) else (raw if n is None else None)
         out.append((m.start(), n, qual, m.end()))
-    return out
+    for m in TOLL_AT.finditer(s):       # "put the death toll since Wednesday at 311"
+        out.append((m.start(), int(m.group(1).replace(",", "")), None, m.end()))
+    return sorted(out)
+
+
+TOLL_AT = re.compile(r"\btoll\b[^.;]{0,40}?\b(?:at|to|of|reached|rose to)\s+(?:at least\s+)?"
+                     r"(\d[\d,]*)", re.I)
 
 
 def _toll_for(s: str, sent: Sentence, m: Mention, tolls: list, kill, others: list[Mention]
@@ -444,23 +483,55 @@ def _toll_for(s: str, sent: Sentence, m: Mention, tolls: list, kill, others: lis
     return pick[1], pick[2]
 
 
-def _date_for(s: str, t: _Trigger, dates: list, published: Optional[date], explicit_year: list
-              ) -> tuple[Optional[date], Optional[str], Optional[str]]:
-    """The sentence's date expression, else the publication date for present-tense reports."""
-    if explicit_year and t.type == "control_change":
-        d = explicit_year[0]
-        return d.date, d.precision, "text"
-    day = [d for d in dates if d.precision in ("day", "week")]
-    if day:
-        best = min(day, key=lambda d: abs(d.start - t.start))
+def _nearest_date(t: _Trigger, dates: list, triggers: list[_Trigger] = ()):
+    """The date expression of a trigger: each expression belongs to the trigger nearest
+    to it ("took Aleppo on Saturday ... since they recaptured it in 2016")."""
+    def dist(d, x):
+        return abs(d.start - x.start)
+    own = [d for d in dates if all(dist(d, t) <= dist(d, x) for x in triggers)]
+    return min(own or [], key=lambda d: dist(d, t)) if own else None
+
+
+def _past_year(t: _Trigger, dates: list, published: Optional[date],
+               triggers: list[_Trigger]):
+    """The date of a trigger when it is a past year or month ("recaptured in 2016")."""
+    d = _nearest_date(t, dates, triggers)
+    if d is not None and d.precision in ("year", "month") and d.text.lower().startswith("in ") \
+            and (published is None or d.date < date(published.year, published.month, 1)):
+        return d
+    return None
+
+
+def _date_for(s: str, t: _Trigger, dates: list, published: Optional[date],
+              triggers: list[_Trigger]) -> tuple[Optional[date], Optional[str], Optional[str]]:
+    """The trigger's own date expression, else a day named in the sentence, else the
+    publication date for a report in the present or present perfect; an unanchored past
+    stays unknown.  Years and months date only past control changes ("in 2016")."""
+    past = _past_year(t, dates, published, triggers) if t.type == "control_change" else None
+    best = past or _nearest_date(t, [d for d in dates if d.precision in ("day", "week")],
+                                 triggers)
+    if best is None:
+        days = [d for d in dates if d.precision in ("day", "week")]
+        best = min(days, key=lambda d: abs(d.start - t.start)) if days else None
+    if best is not None:
         return best.date, best.precision, "text"
     if published is None:
         return None, None, None
     window = s[max(0, t.start - 40):t.start].lower()
-    if re.search(r"\b(?:has|have|had|is|are|am|'s|’s)\b(?:\s+\w+){0,3}\s*$", window) \
+    if re.search(r"\b(?:has|have|had|is|are|am)\b(?:\s+\w+){0,3}\s*$", window) \
             or re.search(r"(?:ing|es|s)$", t.text.split()[0].lower()) and t.voice != "passive":
         return published, "day", "published"
     return None, None, None
+
+
+def _drop_coarse(events: list[Event]) -> list[Event]:
+    """'regaining one of the biggest towns in Idlib province': when a sentence gives an
+    event at a town and the same event at the province around it, keep the town."""
+    fine = [e for e in events if e.geo_precision < 3 and e.mention.place.admin1]
+    return [e for e in events if not (
+        e.mention.place.level in ("admin1", "region") and e.geo_precision == 3
+        and any(f.type == e.type and f.mention.place.admin1 == e.mention.place.admin1
+                for f in fine))]
 
 
 def _document_region(places: list[Mention]) -> Optional[Mention]:
@@ -489,7 +560,11 @@ def _anaphora(sent: Sentence, places: list[Mention]) -> list[Mention]:
         if m.group(1).lower() == "capital":
             prior = [p for p in prior if p.place.admin1 in ("Damascus",)] or prior
         if prior:
-            ref = prior[-1]
+            # a place named earlier in the same sentence, else the one the text is
+            # about: the most named so far, the first on a tie
+            here = [p for p in prior if p.start >= sent.start]
+            counts = Counter(p.place.id for p in prior)
+            ref = here[-1] if here else max(prior, key=lambda p: (counts[p.place.id], -p.start))
             out.append(replace(ref, start=start, end=sent.start + m.end(), text=m.group(),
                                confidence=round(ref.confidence * 0.9, 3)))
     return out

@@ -56,7 +56,10 @@ ACTOR_VERB = re.compile(r"^\s*(?:,[^,]{0,80},\s*)?(?:has|have|had|is|was|will|wo
                         r"faces|threatened|intervened|announced|accused|demanded|sent|"
                         r"deployed|urged|mediated|brokered|controls|to\s+\w+)\b", re.I)
 _PUNCT_INSIDE = re.compile(r"[^\w\s'’‘`ʿʾ\-–]")
-_BETWEEN = re.compile(r"^\s*(?:highway|motorway|road)?\s*(?:between|from)\s+$", re.I)
+_FUNCTION_WORD = r"(?!(?:In|At|On|From|Near|To|Of|And|The|For|By|With|Into|Outside|Around)\b)"
+_INSIDE_NAME_ARTICLE = re.compile(r"\b" + _FUNCTION_WORD + r"[A-Z][\w'’]+[\s-]+$")
+_INSIDE_NAME = re.compile(r"\b" + _FUNCTION_WORD + r"[A-Z][\w'’]+[\s-]+(?:al|el|ad|ash|as|ar|az|at|an|bin|ibn|abu|abd)"
+                          r"[\s-]+$")
 
 
 @lru_cache(maxsize=1)
@@ -177,13 +180,16 @@ class Resolver:
                 return False
         if len(words) == 1:
             word = words[0]
-            if word.key in not_places():
-                return False
+            if word.key in not_places() and toks[i0].key:
+                return False    # "Bab" alone is a gate; "al-Bab" is the town
             if word.text.isupper() and len(word.text) <= 4 and not word.text[-1].isdigit():
                 return False   # acronyms: SDF, HTS, SAA ... (M5 keeps its digit)
         start, end = toks[i0].start, toks[i1].end
         if _PUNCT_INSIDE.search(text, start, end):
             return False
+        if _INSIDE_NAME.search(text, max(0, start - 40), start) or not toks[i0].key and \
+                _INSIDE_NAME_ARTICLE.search(text, max(0, start - 40), start):
+            return False  # "Jabal Zayn al-Abidin": the tail of a longer unknown name
         if text[end:end + 1] in ("-", "‐") and text[end + 1:end + 2].isalpha() or \
                 text[start - 1:start] in ("-", "‐") and text[start - 2:start - 1].isalpha():
             return False  # attributive: "Iran-backed", "Damascus-Russian efforts"
@@ -204,7 +210,7 @@ class Resolver:
         if form in names:
             return 1.0
         best = max((fuzz.ratio(form, n) for n in names), default=0.0) / 100
-        need = 0.85 if len(form) <= 5 else 0.72
+        need = 0.85 if len(form) <= 5 else 0.75
         return best if best >= need else 0.0
 
     def _common_word(self, text: str, key: str) -> bool:

@@ -142,3 +142,8 @@ def test_gazetteer_search_and_nearest():
     assert gaz.search("Idlib", level="admin1")[0].level == "admin1"
     p = gaz.nearest(35.864, 36.806)
     assert haversine_km(p.lat, p.lon, 35.864, 36.806) < 3
+
+
+def test_tail_of_a_longer_unknown_name_is_not_a_place(resolve):
+    ms = resolve("Fighters took the Jabal Zayn al-Abidin heights. In al-Bab, shops reopened.")
+    assert [m.text for m in ms] == ["al-Bab"]
