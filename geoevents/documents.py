@@ -241,6 +241,8 @@ def _read_file(path: Path, max_bytes: int) -> Iterator[Document | ReadError]:
         yield from reader(path, raw)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         yield ReadError(str(path), str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except Exception as exc:  # a parser bug on hostile input must not end the batch
+        yield ReadError(str(path), f"cannot read: {type(exc).__name__}: {exc}"[:300])
 
 
 def _fill(doc: Document, meta: dict[str, dict], published: Optional[date]) -> Document:

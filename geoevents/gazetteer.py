@@ -28,9 +28,14 @@ INDEX_VERSION = "6"
 QUALIFIER_WORDS = frozenset({"province", "governorate", "city", "district"})
 
 
+@lru_cache(maxsize=1)
 def tables_dir() -> Path:
-    """Where the compiled tables live: the installed data package."""
-    return Path(str(resources.files("geoevents.gazetteer_tables")))
+    """Where the compiled tables live: the installed data package, or ``gazetteer/``
+    beside the package when running from a source checkout."""
+    try:
+        return Path(str(resources.files("geoevents.gazetteer_tables")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "gazetteer"
 
 
 def user_dir() -> Path:

@@ -195,21 +195,12 @@ def _collection(fc: Optional[Mapping]) -> dict:
 
 
 def load_default_boundaries() -> Optional[dict]:
-    """The packaged governorate/district boundaries, or None while they do not exist."""
-    candidates = []
+    """The packaged governorate/district boundaries, or None when they are missing."""
+    from ..gazetteer import tables_dir
     try:
-        candidates.append(resources.files("geoevents.gazetteer_tables") / "boundaries.geojson")
-    except (ModuleNotFoundError, TypeError):
-        pass
-    # A source checkout that is not installed: geoevents.gazetteer_tables is ./gazetteer.
-    candidates.append(Path(__file__).resolve().parents[2] / "gazetteer" / "boundaries.geojson")
-    for c in candidates:
-        try:
-            if c.is_file():
-                return json.loads(c.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-    return None
+        return json.loads((tables_dir() / "boundaries.geojson").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _aggregate_mentions(mentions: Optional[Mapping]) -> Optional[dict]:
