@@ -183,7 +183,7 @@ class EventBuilder:
         kill = KILL.search(s) or DEATH_OF.search(s)
         ctx = _Context(doc, sent, mentions, actors, leads, dates, triggers,
                        _status(lex, sl), tuple(src for src, rx in lex.attributions if rx.search(sl)),
-                       _tolls(s), kill)
+                       _tolls(s) if kill else [], kill)
         out: list[Event] = []
         kinetic = [t for t in triggers if t.type in ("airstrike", "shelling", "attack")]
         remote = any(t.type in ("airstrike", "shelling") for t in triggers)
