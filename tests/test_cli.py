@@ -113,6 +113,8 @@ def test_demo_corpus_is_large_enough_and_maps_control_changes(tmp_path):
     assert len(reports) >= 10
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == 0
+    validate(load(out, "mentions.geojson"), "mentions")
+    validate(load(out, "events.geojson"), "events")
     events = load(out, "events.geojson")["features"]
     changed = {f["properties"]["place_id"] for f in events
                if f["properties"]["type"] == "control_change"}

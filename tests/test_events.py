@@ -162,3 +162,17 @@ def test_region_fallback_only_with_a_toll(extract):
     e = only(extract(text), "airstrike")
     assert e.geo_precision == 3 and e.mention.place.level == "region"
     assert extract("Russian air strikes hit rebel-held areas.") == []
+
+
+@pytest.mark.parametrize("sentence,acled", [
+    ("HTS captured Saraqib.", ("Battles", "Non-state actor overtakes territory")),
+    ("The Syrian army recaptured Saraqib on Saturday.", ("Battles", "Government regains territory")),
+    ("Russian jets struck Atarib.", ("Explosions/Remote violence", "Air/drone strike")),
+    ("Government artillery shelled Darat Izza.",
+     ("Explosions/Remote violence", "Shelling/artillery/missile attack")),
+    ("Fierce clashes erupted in Tal Rifaat.", ("Battles", "Armed clash")),
+])
+def test_acled_mapping(extract, sentence, acled):
+    from geoevents.export import acled_types
+    e = [e for e in extract(sentence) if e.type != "casualties"][0]
+    assert acled_types(e) == acled
