@@ -1,49 +1,90 @@
 """Input readers: plain text / Markdown with front matter, HTML, JSONL, metadata CSV.
 
-Every reader yields ``Document``s or ``ReadError``s, never raises for a bad input: one
-broken file must not sink a batch, and its error names the file (and line).  Text is
-kept exactly as written (after the front matter), because every offset downstream is a
-character offset into ``Document.text``.
+Every reader yields ``Document``s or ``ReadError``s and never raises for a bad input:
+one broken file (or one broken JSONL line) must not sink a batch, and its error names
+the file (and line) so the user can fix it.  Text is kept exactly as written after the
+front matter (only a leading byte-order mark is dropped), because every offset
+downstream is a character offset into ``Document.text``.  Nothing here touches the
+network: HTML is extracted from the bytes on disk.
+
+Where a field comes from, first match wins:
+
+* ``published``: the document itself (front matter ``published``/``date``, JSONL
+  ``published``, HTML metadata), then the ``--metadata`` CSV row, then ``published=``.
+* ``source``: the document itself (front matter, JSONL, the HTML site name), then the
+  CSV row, then a closing credit line such as "This story was first published on
+  example.com." or "Original Source: news.sky.com" among the last three non-empty lines.
+* ``url`` / ``title``: the document, then the CSV row.
 """
 from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import sys
+import warnings
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterator, NamedTuple, Optional, Sequence
+from typing import Iterable, Iterator, NamedTuple, Optional, Sequence
 
 from .model import Document
 
-TEXT_SUFFIXES = {".txt", ".md"}
-HTML_SUFFIXES = {".html", ".htm"}
-JSONL_SUFFIXES = {".jsonl"}
+TEXT_SUFFIXES = frozenset({".txt", ".md"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+JSONL_SUFFIXES = frozenset({".jsonl"})
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
-MONTHS = {m: i + 1 for i, m in enumerate(
+SNIFF_BYTES = 8192          # NUL bytes in this much of a file mark it as binary
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
     ("january", "february", "march", "april", "may", "june", "july", "august", "september",
      "october", "november", "december"))}
-MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
-MONTHS["sept"] = 9
-_SOURCE_LINE = re.compile(
-    r"^\s*(?:this (?:story|article|report) was (?:first |originally )?published (?:on|by|at)|"
-    r"(?:first|originally) published (?:on|by|at)|original source:|source:)\s*"
-    r"(?P<src>[\w.-]+\.[a-z]{2,}|[A-Z][\w .&'-]{1,60}?)\s*\.?\s*$", re.I)
+_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
+_ISO_DATE = re.compile(
+    r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})"
+    r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?",
+    re.I | re.ASCII)
+_DMY_DATE = re.compile(_WEEKDAY + r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})",
+                       re.I | re.ASCII)
+_MDY_DATE = re.compile(_WEEKDAY + r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})",
+                       re.I | re.ASCII)
+
+_CREDIT_LINE = re.compile(
+    r"\s*(?:(?:this|the)\s+(?:story|article|report|piece)\s+(?:(?:was|is)\s+)?"
+    r"(?:first\s+|originally\s+)?(?:published|posted|appeared)\s+(?:on|by|at|in)"
+    r"|(?:first|originally)\s+(?:published|posted|appeared)\s+(?:on|by|at|in)"
+    r"|(?:original\s+)?source\s*:)\s*"
+    r"(?:(?:https?://)?(?:www\.)?(?P<domain>[\w-]+(?:\.[\w-]+)+)(?:/\S*)?"
+    r"|(?P<name>(?-i:[A-Z])[\w .&'\u2019-]{0,60}?))\s*\.?\s*", re.I)
+
+_FRONT_MATTER = re.compile(r"---[ \t]*\r?\n(?:(.*?)\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
 class ReadError(NamedTuple):
-    """One input that could not be read, with a one-line reason."""
+    """One input that could not be read, reported instead of raised so the batch goes on.
+
+    ``path`` is the file as given (with ``:LINE`` for a JSONL line or a metadata row);
+    ``reason`` is one human-readable line."""
     path: str
     reason: str
 
 
-def parse_date(value) -> Optional[date]:
-    """ISO dates and timestamps, "29 November 2024", "November 29, 2024", "2024/11/29".
+# ---------------------------------------------------------------- dates
 
-    Returns None for an empty value; raises ValueError naming the value otherwise."""
-    if value is None or value == "":
+def parse_date(value) -> Optional[date]:
+    """A publication date from front matter, JSONL, a CSV cell or the command line.
+
+    Accepts ``date``/``datetime`` objects (YAML parses dates itself), ISO dates and
+    timestamps (``2024-11-29``, ``2024-11-29T10:00:00Z``: the date part as written),
+    ``2024/11/29``, ``29 November 2024``, ``November 29, 2024``, ``Nov 29 2024`` (an
+    optional weekday in front).  Day-first or month-first numeric forms like
+    ``29/11/2024`` are ambiguous and rejected.  Returns None for None or a blank string;
+    raises ValueError("unknown date '...'") for anything else, so a typo is reported
+    rather than silently dropping the date."""
+    if value is None:
         return None
     if isinstance(value, datetime):
         return value.date()
@@ -52,177 +93,320 @@ def parse_date(value) -> Optional[date]:
     if not isinstance(value, str):
         raise ValueError(f"unknown date {value!r}")
     v = value.strip()
+    if not v:
+        return None
     try:
-        m = re.match(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ].*)?$", v)
+        m = _ISO_DATE.fullmatch(v)
         if m:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        m = re.match(r"^(?:\w+,?\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$", v)
-        if m and m.group(2).lower() in MONTHS:
-            return date(int(m.group(3)), MONTHS[m.group(2).lower()], int(m.group(1)))
-        m = re.match(r"^(?:\w+,?\s+)?([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$", v)
-        if m and m.group(1).lower() in MONTHS:
-            return date(int(m.group(3)), MONTHS[m.group(1).lower()], int(m.group(2)))
-    except ValueError:
+            return date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
+        m = _DMY_DATE.fullmatch(v)
+        if m and m.group(2).lower() in _MONTHS:
+            return date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
+        m = _MDY_DATE.fullmatch(v)
+        if m and m.group(1).lower() in _MONTHS:
+            return date(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))
+    except ValueError:          # 2024-02-30 and the like
         pass
     raise ValueError(f"unknown date {value!r}")
 
 
-def load_metadata(path: str | Path) -> dict[str, dict]:
-    """The ``--metadata`` CSV (file,published,source[,url,title]) keyed by file name."""
+# ---------------------------------------------------------------- metadata CSV
+
+def load_metadata(path: str | Path, problems: Optional[list[tuple[int, str]]] = None
+                  ) -> dict[str, dict]:
+    """The ``--metadata`` CSV (``file,published,source[,url,title]``), keyed by file name.
+
+    Lets a plain-text corpus carry dates and outlets without editing the articles.  Each
+    value is a dict with ``published`` (a ``date`` or None), ``source``, ``url`` and
+    ``title`` (str or None: an empty cell means unknown) and ``line`` (the CSV line).
+    A ``file`` cell holding a path is keyed by its base name.  An unparseable date
+    raises ValueError, unless a ``problems`` list is given: then ``(line, reason)`` is
+    appended to it and the row is kept without its date.  A missing file raises
+    OSError; a file without a ``file`` column raises ValueError."""
     out: dict[str, dict] = {}
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        for row in csv.DictReader(fh):
-            name = (row.get("file") or "").strip()
-            if name:
-                out[Path(name).name] = {k: (v or "").strip() for k, v in row.items() if k}
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return out
+        cols = [h.strip().lower() for h in header]
+        if "file" not in cols:
+            raise ValueError("metadata CSV has no 'file' column (expected file,published,source)")
+        for row in reader:
+            line = reader.line_num
+            cells = {c: (row[i].strip() if i < len(row) else "") for i, c in enumerate(cols)}
+            name = cells.get("file", "")
+            if not name:
+                continue
+            name = name.replace("\\", "/").rsplit("/", 1)[-1]
+            raw_date = cells.get("published") or cells.get("date") or ""
+            try:
+                published = parse_date(raw_date)
+            except ValueError as exc:
+                if problems is None:
+                    raise ValueError(f"line {line}: {exc}") from None
+                problems.append((line, f"{exc} for {name}; it is read without this date"))
+                published = None
+            out[name] = {"published": published, "line": line,
+                         **{k: cells.get(k) or None for k in ("source", "url", "title")}}
     return out
 
 
-def _decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) or BOM-marked UTF-16; anything else is reported."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    if b"\x00" in raw[:8192]:
-        raise ValueError("binary file")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
-                         f"{exc.start}); convert it to UTF-8") from None
+# ---------------------------------------------------------------- decoding
 
+def _decode(raw: bytes) -> str:
+    """UTF-8 (BOM dropped) or BOM-marked UTF-16/32; anything else is reported, never guessed."""
+    for bom, codec in ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+                       (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le")):
+        if raw.startswith(bom):
+            try:
+                text = raw[len(bom):].decode(codec)
+            except UnicodeDecodeError as exc:
+                name = codec[:6].upper()
+                raise ValueError(f"not {name} text despite its byte-order mark "
+                                 f"(bad bytes at offset {exc.start + len(bom)})") from None
+            if "\x00" in text[:SNIFF_BYTES]:
+                raise ValueError("binary file")
+            return text
+    if b"\x00" in raw[:SNIFF_BYTES]:
+        raise ValueError("binary file")
+    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        return raw[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = start + exc.start
+        raise ValueError(f"not UTF-8 text (byte 0x{raw[at]:02x} at offset {at}); "
+                         "convert it to UTF-8") from None
+
+
+# ---------------------------------------------------------------- plain text / Markdown
 
 def _front_matter(text: str) -> tuple[dict, str]:
-    """Split a leading ``---`` YAML block from the body."""
+    """Split a leading ``---`` YAML block from the body; the body is returned untouched.
+
+    A block that parses to something other than a mapping (a Markdown rule around a
+    paragraph) is not front matter and stays in the text."""
     if not text.startswith("---"):
         return {}, text
-    m = re.match(r"^---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|$)", text, re.S)
+    m = _FRONT_MATTER.match(text)
     if not m:
         return {}, text
     import yaml
     try:
-        meta = yaml.safe_load(m.group(1)) or {}
+        meta = yaml.safe_load(m.group(1) or "")
     except yaml.YAMLError as exc:
-        raise ValueError(f"malformed front matter: {str(exc).splitlines()[0]}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"malformed front matter: {first}") from None
+    if meta is None:
+        meta = {}
     if not isinstance(meta, dict):
-        raise ValueError("malformed front matter: not a mapping")
-    return meta, text[m.end():]
+        return {}, text
+    return {str(k).strip().lower(): v for k, v in meta.items()}, text[m.end():]
 
 
-def _closing_source(text: str) -> Optional[str]:
-    """'This story was first published on example.com.' in the last lines."""
-    for line in [ln for ln in text.splitlines() if ln.strip()][-3:]:
-        m = _SOURCE_LINE.match(line)
-        if m:
-            return m.group("src").strip().rstrip(".")
-    return None
-
-
-def _str(value) -> Optional[str]:
-    return None if value is None or value == "" else str(value)
-
-
-def _build(doc_id: str, text: str, meta: dict, where: str) -> Document:
-    if not text.strip():
-        raise ValueError("empty file" if ":" not in where else "empty text")
-    published = parse_date(meta.get("published", meta.get("date")))
-    return Document(id=str(meta.get("id") or doc_id), text=text, published=published,
-                    source=_str(meta.get("source")) or _closing_source(text),
-                    url=_str(meta.get("url")), title=_str(meta.get("title")))
+def _text_field(meta: dict, key: str, where: str) -> Optional[str]:
+    value = meta.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, date)):
+        raise ValueError(f"{key!r} in {where} is not text")
+    return str(value)
 
 
 def _read_text(path: Path, raw: bytes) -> Iterator[Document]:
     meta, body = _front_matter(_decode(raw))
-    yield _build(path.name, body, meta, str(path))
+    if not body.strip():
+        raise ValueError("empty file" if not meta else "no text after the front matter")
+    raw_date = meta.get("published", meta.get("date"))
+    try:
+        published = parse_date(raw_date)
+    except ValueError as exc:
+        raise ValueError(f"{exc} in front matter") from None
+    yield Document(id=_text_field(meta, "id", "front matter") or path.name, text=body,
+                   published=published, source=_text_field(meta, "source", "front matter"),
+                   url=_text_field(meta, "url", "front matter"),
+                   title=_text_field(meta, "title", "front matter"))
+
+
+def closing_source(text: str) -> Optional[str]:
+    """The outlet named by a closing credit line ("This story was first published on
+    example.com.", "Original Source: news.sky.com", "First published on X", "Source: X")
+    among the last three non-empty lines: aggregated copies often name their origin
+    only there."""
+    seen = 0
+    for line in reversed(text[-4000:].splitlines()):
+        if not line.strip():
+            continue
+        m = _CREDIT_LINE.fullmatch(line)
+        if m:
+            return m.group("domain").lower() if m.group("domain") else m.group("name").strip()
+        seen += 1
+        if seen == 3:
+            break
+    return None
+
+
+# ---------------------------------------------------------------- HTML
+
+def _trafilatura_config():
+    """Trafilatura's defaults, but no minimum size (short wire items are articles too,
+    and below the minimum its fallbacks pull in navigation) and dates from markup only."""
+    import trafilatura.settings
+    from copy import deepcopy
+    cfg = deepcopy(trafilatura.settings.DEFAULT_CONFIG)
+    cfg["DEFAULT"]["MIN_EXTRACTED_SIZE"] = "1"
+    cfg["DEFAULT"]["EXTENSIVE_DATE_SEARCH"] = "off"
+    return cfg
+
+
+_CONFIG: list = []
+
+
+def _extract_html(html: str) -> Optional[dict]:
+    """Main text and metadata of a page, or None when it has no body text."""
+    import trafilatura
+    if not _CONFIG:
+        _CONFIG.append(_trafilatura_config())
+    attempts = [html]
+    head = html[:4000].lower()
+    if "<html" not in head and "<body" not in head:     # a bare fragment: give it a body
+        attempts.append(f"<html><body>{html}</body></html>")
+    for doc in attempts:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = trafilatura.bare_extraction(
+                doc, with_metadata=True, include_comments=False, favor_precision=True,
+                config=_CONFIG[0], date_extraction_params={"extensive_search": False,
+                                                           "original_date": True})
+        if result is None:
+            continue
+        data = result.as_dict() if hasattr(result, "as_dict") else dict(result)
+        if (data.get("text") or "").strip():
+            return data
+    return None
 
 
 def _read_html(path: Path, raw: bytes) -> Iterator[Document]:
-    import trafilatura
     html = _decode(raw)
-    result = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
-                                         favor_precision=True)
-    if result is None:
+    if not html.strip():
+        raise ValueError("empty file")
+    data = _extract_html(html)
+    if data is None:
         raise ValueError("HTML has no body text")
-    data = result.as_dict() if hasattr(result, "as_dict") else dict(result)
-    text = data.get("text") or ""
-    if not text.strip():
-        raise ValueError("HTML has no body text")
-    meta = {"title": data.get("title"), "url": data.get("url"),
-            "source": data.get("sitename") or data.get("hostname")}
     try:
-        meta["published"] = parse_date(data.get("date"))
+        published = parse_date(data.get("date"))
     except ValueError:
-        pass
-    yield _build(path.name, text, meta, str(path))
+        published = None        # a page date we cannot read is not worth losing the page
+    yield Document(id=path.name, text=data["text"], published=published,
+                   source=data.get("sitename") or data.get("hostname") or None,
+                   url=data.get("url") or None, title=data.get("title") or None)
 
 
-def _read_jsonl_lines(name: str, lines) -> Iterator[Document | ReadError]:
+# ---------------------------------------------------------------- JSONL
+
+def _jsonl_document(obj, name: str, n: int) -> Document:
+    if not isinstance(obj, dict):
+        raise ValueError(f"not a JSON object (got {type(obj).__name__})")
+    text = obj.get("text")
+    if text is None:
+        raise ValueError("missing 'text'")
+    if not isinstance(text, str):
+        raise ValueError(f"'text' is not a string (got {type(text).__name__})")
+    if not text.strip():
+        raise ValueError("empty 'text'")
+    doc_id = obj.get("id")
+    if doc_id is not None and (isinstance(doc_id, bool) or not isinstance(doc_id, (str, int))):
+        raise ValueError(f"'id' is not a string (got {type(doc_id).__name__})")
+    fields = {}
+    for key in ("published", "source", "url", "title"):
+        value = obj.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{key!r} is not a string (got {type(value).__name__})")
+        fields[key] = value or None
+    return Document(id=str(doc_id) if doc_id not in (None, "") else f"{name}:{n}", text=text,
+                    published=parse_date(fields["published"]), source=fields["source"],
+                    url=fields["url"], title=fields["title"])
+
+
+def _jsonl_lines(where: str, name: str, lines: Iterable[bytes | str]
+                 ) -> Iterator[Document | ReadError]:
+    """One Document or ReadError per non-blank line; a bad line costs only itself."""
     for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{name}:{n}"
         try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError("not a JSON object")
-            text = obj.get("text")
-            if not isinstance(text, str):
-                raise ValueError("'text' is missing or not a string")
-            for key in ("id", "published", "source", "url", "title"):
-                if obj.get(key) is not None and not isinstance(obj[key], (str, int)):
-                    raise ValueError(f"{key!r} has the wrong type")
-            yield _build(f"{name}:{n}", text, obj, where)
-        except json.JSONDecodeError as exc:
-            yield ReadError(where, f"malformed JSON: {exc.msg} (column {exc.colno})")
+            if isinstance(line, bytes):
+                if n == 1 and line.startswith(b"\xef\xbb\xbf"):
+                    line = line[3:]
+                try:
+                    line = line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ValueError(f"not UTF-8 text (byte 0x{line[exc.start]:02x} at "
+                                     f"column {exc.start + 1})") from None
+            elif n == 1:
+                line = line.lstrip("\ufeff")
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"malformed JSON: {exc.msg} (col {exc.colno})") from None
+            yield _jsonl_document(obj, name, n)
         except ValueError as exc:
-            yield ReadError(where, str(exc))
+            yield ReadError(f"{where}:{n}", str(exc))
+        except RecursionError:
+            yield ReadError(f"{where}:{n}", "malformed JSON: nested too deeply")
+        except Exception as exc:  # a parser surprise still costs one line only
+            yield ReadError(f"{where}:{n}", f"cannot read: {type(exc).__name__}"[:300])
 
 
 def _read_jsonl(path: Path, raw: bytes) -> Iterator[Document | ReadError]:
-    yield from _read_jsonl_lines(path.name, _decode(raw).splitlines())
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        lines: list = _decode(raw).split("\n")
+    else:
+        if b"\x00" in raw[:SNIFF_BYTES]:
+            raise ValueError("binary file")
+        lines = raw.split(b"\n")            # decoded per line: one bad byte costs one line
+    yield from _jsonl_lines(str(path), path.name, lines)
 
 
-def _files(inputs: Sequence[str | Path]) -> Iterator[Path | ReadError]:
-    for item in inputs:
-        p = Path(item)
-        if str(item) == "-":
-            yield p
-        elif p.is_dir():
-            yield from sorted((f for f in p.rglob("*") if f.is_file()
-                               and f.suffix.lower() in SUFFIXES and f.name != "README.md"),
-                              key=lambda f: f.relative_to(p).as_posix())
-        elif p.is_file():
-            if p.suffix.lower() in SUFFIXES:
-                yield p
-            else:
-                yield ReadError(str(p), f"unsupported file type {p.suffix or '(none)'}")
-        else:
-            yield ReadError(str(p), "no such file or directory")
+# ---------------------------------------------------------------- files and directories
+
+_READERS = {**{s: _read_text for s in TEXT_SUFFIXES}, **{s: _read_html for s in HTML_SUFFIXES},
+            **{s: _read_jsonl for s in JSONL_SUFFIXES}}
 
 
-def read_documents(inputs: Sequence[str | Path], metadata: str | Path | None = None,
-                   published: date | None = None, max_bytes: int = 20_000_000
-                   ) -> Iterator[Document | ReadError]:
-    """Stream documents from files, directories (recursive, sorted) and '-' (JSONL on
-    stdin), in a deterministic order; metadata fills what documents lack, ``published``
-    is the last default."""
-    meta = load_metadata(metadata) if metadata else {}
-    for name, row in meta.items():
-        try:
-            parse_date(row.get("published"))
-        except ValueError as exc:
-            yield ReadError(f"{metadata}: row {name}", f"{exc}; the date is left empty")
-    for p in _files(inputs):
-        if isinstance(p, ReadError):
-            yield p
-            continue
-        if str(p) == "-":
-            items = _read_jsonl_lines("stdin", sys.stdin)
-        else:
-            items = _read_file(p, max_bytes)
-        for item in items:
-            yield item if isinstance(item, ReadError) else _fill(item, meta, published)
+def _skip_in_directory(name: str) -> bool:
+    """Hidden files (editor and OS droppings) and README files describe a corpus, not
+    an article in it."""
+    return name.startswith(".") or name.lower().startswith("readme.") \
+        or os.path.splitext(name)[1].lower() not in SUFFIXES
+
+
+def _walk(root: Path) -> Iterator[Path | ReadError]:
+    found: list[tuple[str, Path]] = []
+    failures: list[ReadError] = []
+
+    def onerror(exc: OSError) -> None:
+        failures.append(ReadError(str(exc.filename or root), _os_reason(exc)))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for fn in filenames:
+            if not _skip_in_directory(fn):
+                full = Path(dirpath) / fn
+                found.append((full.relative_to(root).as_posix(), full))
+    yield from failures
+    if not found and not failures:
+        yield ReadError(str(root), "directory has no .txt, .md, .html, .htm or .jsonl files")
+    for _, full in sorted(found, key=lambda item: item[0]):
+        yield full
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such file or directory"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return (exc.strerror or type(exc).__name__).lower()
 
 
 def _read_file(path: Path, max_bytes: int) -> Iterator[Document | ReadError]:
@@ -235,23 +419,91 @@ def _read_file(path: Path, max_bytes: int) -> Iterator[Document | ReadError]:
         if not raw.strip():
             yield ReadError(str(path), "empty file")
             return
-        suffix = path.suffix.lower()
-        reader = _read_html if suffix in HTML_SUFFIXES else \
-            _read_jsonl if suffix in JSONL_SUFFIXES else _read_text
-        yield from reader(path, raw)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        yield ReadError(str(path), str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        yield from _READERS[path.suffix.lower()](path, raw)
+    except OSError as exc:
+        yield ReadError(str(path), _os_reason(exc))
+    except ValueError as exc:
+        text = str(exc).strip()
+        yield ReadError(str(path), text.splitlines()[0] if text else type(exc).__name__)
     except Exception as exc:  # a parser bug on hostile input must not end the batch
-        yield ReadError(str(path), f"cannot read: {type(exc).__name__}: {exc}"[:300])
+        yield ReadError(str(path), f"cannot read: {type(exc).__name__}: {exc}"
+                        .splitlines()[0][:300])
 
 
-def _fill(doc: Document, meta: dict[str, dict], published: Optional[date]) -> Document:
-    row = meta.get(doc.id) or meta.get(Path(doc.id.split(":")[0]).name) or {}
-    try:
-        row_date = parse_date(row.get("published"))
-    except ValueError:
-        row_date = None
-    return replace(doc, published=doc.published or row_date or published,
-                   source=doc.source or row.get("source") or None,
-                   url=doc.url or row.get("url") or None,
-                   title=doc.title or row.get("title") or None)
+def _stdin_lines() -> Iterable[bytes | str]:
+    buffer = getattr(sys.stdin, "buffer", None)
+    return buffer if buffer is not None else sys.stdin
+
+
+def _sources(inputs: Sequence[str | Path], max_bytes: int) -> Iterator[tuple[Iterator, str]]:
+    """(items, file name for metadata matching) per readable input, errors as items."""
+    for item in inputs:
+        if str(item) == "-":
+            yield _jsonl_lines("stdin", "stdin", _stdin_lines()), "stdin"
+            continue
+        p = Path(item)
+        try:
+            if p.is_dir():
+                for entry in _walk(p):
+                    if isinstance(entry, ReadError):
+                        yield iter([entry]), ""
+                    else:
+                        yield _read_file(entry, max_bytes), entry.name
+                continue
+            if not p.exists():
+                yield iter([ReadError(str(p), "no such file or directory")]), ""
+            elif not p.is_file():
+                yield iter([ReadError(str(p), "not a regular file")]), ""
+            elif p.suffix.lower() not in SUFFIXES:
+                yield iter([ReadError(str(p), f"unsupported file type {p.suffix or '(none)'}")]), ""
+            else:
+                yield _read_file(p, max_bytes), p.name
+        except OSError as exc:
+            yield iter([ReadError(str(p), _os_reason(exc))]), ""
+
+
+def read_documents(inputs: Sequence[str | Path], metadata: str | Path | None = None,
+                   published: date | None = None, max_bytes: int = 20_000_000
+                   ) -> Iterator[Document | ReadError]:
+    """Stream documents from files, directories (recursive, sorted for determinism), and
+    '-' (stdin, JSONL), so a batch of any size runs in constant memory.
+
+    Order is deterministic: inputs as given, a directory's files sorted by relative path
+    (hidden files, README.* and other extensions skipped).  Every failure is yielded as a
+    ``ReadError`` and reading goes on.  ``metadata`` fills what a document lacks (its
+    own values win), matched on the document id or its file's base name; ``published``
+    is the last default date.  A metadata row whose date cannot be parsed is reported
+    once, up front, as ``ReadError("meta.csv:LINE", ...)`` and its documents are still
+    read, with the rest of the row and without that date; an unreadable metadata file
+    is reported the same way and reading goes on without it."""
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    rows: dict[str, dict] = {}
+    if metadata:
+        problems: list[tuple[int, str]] = []
+        try:
+            rows = load_metadata(metadata, problems)
+        except OSError as exc:
+            yield ReadError(str(metadata), f"metadata: {_os_reason(exc)}")
+        except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if isinstance(exc, UnicodeDecodeError):
+                reason = "not UTF-8 text"
+            yield ReadError(str(metadata), f"metadata: {reason}")
+        for line, reason in problems:
+            yield ReadError(f"{metadata}:{line}", reason)
+    for items, file_name in _sources(inputs, max_bytes):
+        for item in items:
+            if isinstance(item, Document):
+                item = _fill(item, rows.get(item.id) or rows.get(file_name) or {}, published)
+            yield item
+
+
+def _fill(doc: Document, row: dict, published: Optional[date]) -> Document:
+    """Metadata row, then the closing credit line, then the default date: only gaps."""
+    source = doc.source or row.get("source") or closing_source(doc.text)
+    new = dict(published=doc.published or row.get("published") or published,
+               source=source, url=doc.url or row.get("url"), title=doc.title or row.get("title"))
+    if all(getattr(doc, k) == v for k, v in new.items()):
+        return doc
+    return replace(doc, **new)

@@ -127,8 +127,13 @@ class Resolver:
         pos = 0
         for k, i in enumerate(keyed):
             starts[pos] = k
-            parts.append(toks[i].key)
-            pos += len(toks[i].key) + 1
+            # a lower-case everyday word can never start or continue a name: it gets a
+            # key no pattern holds, so the automaton reports only name-like runs
+            word = toks[i].text
+            key = toks[i].key if (not word[:1].islower() or word in NAME_WORDS
+                                  or word in DIRECTIONS) else "#"
+            parts.append(key)
+            pos += len(key) + 1
         keystr = " " + " ".join(parts) + " "
         masked = masked_spans(text)
         found: list[_Span] = []

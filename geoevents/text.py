@@ -121,16 +121,13 @@ def fold(name: str) -> str:
     return " ".join(k for k in (fold_word(t.group()) for t in _TOKEN_RE.finditer(name)) if k)
 
 
-_POSSESSIVE = re.compile(r"[" + _APOSTROPHES + r"]s$")
-
-
 def tokens(text: str) -> list[Token]:
     """Word tokens of ``text`` with offsets; hyphens and spaces separate words and a
     possessive ending is left outside the token ("Aleppo's" -> "Aleppo")."""
     out = []
     for m in _TOKEN_RE.finditer(text):
         word, end = m.group(), m.end()
-        if _POSSESSIVE.search(word) and len(word) > 3:
+        if len(word) > 3 and word[-1] == "s" and word[-2] in _APOSTROPHES:
             word, end = word[:-2], end - 2
         out.append(Token(m.start(), end, word, fold_word(word)))
     return out
