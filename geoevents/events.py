@@ -52,7 +52,7 @@ REPORTING = re.compile(r"\b(?:said|says|say|claimed|claims|denied|denies|reporte
                        r"announced|added|stated|told|according to)\b", re.I)
 NOT_OBJECT = re.compile(r"\b(?:had|has|have|was|were|is|are|been|being|near|outside|around|"
                         r"close to|beside|toward|towards|between|using|used)\b", re.I)
-ANAPHORA = re.compile(r"\bthe (city|town|capital|provincial capital|village)\b", re.I)
+ANAPHORA = re.compile(r"\bthe (city|town|capital|provincial capital|village)\b(?! of\b)", re.I)
 ANAPHOR_LEVELS = {"city": ("city",), "town": ("town", "city"), "village": ("village", "town"),
                   "capital": ("city",), "provincial capital": ("city",)}
 GROUND_FORCES = frozenset({"syrian_government", "hts", "opposition", "sna", "sdf", "isis",
@@ -235,7 +235,7 @@ class EventBuilder:
             if before:
                 chosen = [before[-1][2]]
         if not chosen:
-            nxt = [tr.start for tr in triggers if tr.start > t.end and tr.type in GOVERNING]
+            nxt = [tr.start for tr in triggers if tr.start > t.end + 1 and tr.type in GOVERNING]
             limit = min([t.end + 110] + nxt)
             after = [r for r in rel if r[0] >= t.end and r[0] <= limit]
             if after and t.type in ("control_change", "siege") and \
@@ -321,6 +321,10 @@ class EventBuilder:
                     + [m.end() for m in REPORTING.finditer(s, 0, t.start)] + [0])
         before = [a for a in doers if floor <= a.start < t.start and a.end <= t.end
                   and not _in_apposition(s, a, t)]
+        if not before and re.match(r"\s*(?:that\s+)?(?:it|they|its \w+|their \w+)\b",
+                                   s[floor:t.start]):
+            # "the SDF announced it had captured Raqqa": the speaker is the doer
+            before = [a for a in doers if a.end <= floor and not _in_apposition(s, a, t)][-1:]
         if t.text.endswith((" by", " to")) and after:
             by = after          # "was taken by X", "fell to X": the agent comes next
         if t.voice == "passive" or (by and t.voice in ("nominal", "active")):
@@ -334,10 +338,9 @@ class EventBuilder:
             # the side that withdraws cedes the place to the document's lead ground actor,
             # or to its usual opponent; an unnamed withdrawer is the lead's opponent
             loser = actor or ([_opponent(self.lex, lead, leads)] if lead else [])
-            gainer = lead if lead and _side(self.lex, lead) != _side(self.lex, loser[0] if loser else "") \
-                else (_opponent(self.lex, loser[0], leads) if loser else "")
+            gainer = _opponent(self.lex, loser[0], leads) if loser else ""
             return tuple(x for x in loser if x), ((gainer,) if gainer else ())
-        if not actor:
+        if not actor and t.type != "attack":    # a car bomb has no default author
             actor = [lead] if lead else []
         actor = list(dict.fromkeys(actor))
         # the target is named after the trigger as its object: "captured A from X",
@@ -372,7 +375,8 @@ def _coordinated(first: list[str], pool: list[_Actor], s: str, backwards: bool =
     seq = list(reversed(pool)) if backwards else pool
     for a, b in zip(seq, seq[1:]):
         lo, hi = (b, a) if backwards else (a, b)
-        if re.fullmatch(r"\s*(?:,|and|,\s*and)\s*(?:the\s+)?", s[lo.end:hi.start]) or lo.start == hi.start:
+        if re.fullmatch(r"\s*(?:fighters|forces|troops|militants|units|militias)?\s*"
+                        r"(?:,|and|,\s*and)\s*(?:the\s+)?", s[lo.end:hi.start]) or lo.start == hi.start:
             out.append(b.actor)
         else:
             break
@@ -412,12 +416,15 @@ def _side(lex: Lexicon, actor: str) -> str:
 
 
 def _opponent(lex: Lexicon, actor: str, leads: Optional[_Leads] = None) -> str:
-    """Who an actor fights: the document's most named force of an enemy side (the SDF in
-    a report on Manbij), else the usual enemy (rebels fight the army)."""
+    """Who an actor fights: the document's most named force of its main enemy side (the
+    SDF in a report on Manbij), else of any enemy side, else the usual enemy."""
     side = _side(lex, actor)
-    for force in (leads.forces if leads else ()):
-        if _side(lex, force) in ENEMIES.get(side, ()):
-            return force
+    enemies = ENEMIES.get(side, ())
+    forces = leads.forces if leads else ()
+    for wanted in enemies:
+        for force in forces:
+            if _side(lex, force) == wanted:
+                return force
     if side == "opposition":
         return "syrian_government"
     if side == "government":

@@ -60,7 +60,7 @@ def lexicon() -> Lexicon:
     military = [ln[0] for ln in lexicon_rows("military_nouns.txt")]
     adj = _alternation([re.escape(a) for a in adj_actor])
     actor_adj = re.compile(r"\b((?:" + adj + r")(?:\s*,\s*(?:" + adj + r"))*(?:,?\s+and\s+(?:"
-                           + adj + r")))\s+(?:military\s+|air\s+)?(?:" + "|".join(military)
+                           + adj + r"))?)\s+(?:military\s+|air\s+)?(?:" + "|".join(military)
                            + r")\b")
     cues = {kind: _rx(p) for kind, p in lexicon_rows("cues.tsv")}
     attributions = [(src, _rx(p))

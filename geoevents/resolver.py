@@ -157,7 +157,9 @@ class Resolver:
                          and p.level in SALIENT_LEVELS]
                 cands = exact or (cands if self._place_context(text, toks, i0, i1) else [])
             if cands:
-                found.append(_Span(i0, i1, key, cands))
+                span = _Span(i0, i1, key, cands)
+                span.extra["exact"] = {p.id for p in cands if self._spelling(surface, p) == 1.0}
+                found.append(span)
         found.sort(key=lambda s: (toks[s.i0].start, -(toks[s.i1].end - toks[s.i0].start)))
         chosen: list[_Span] = []
         last_end = -1
@@ -298,6 +300,8 @@ class Resolver:
             score += 0.4 * math.log10(p.population + 10)
         if s.qualifier and p.level == s.qualifier:
             score += 4.0
+        if p.id in s.extra.get("exact", ()):
+            score += 2.5        # "Daraya" is Darayya, not Daraa, though both fold alike
         if p.country == "SY":
             score += 0.5
         within = s.extra.get("within")

@@ -176,3 +176,33 @@ def test_acled_mapping(extract, sentence, acled):
     from geoevents.export import acled_types
     e = [e for e in extract(sentence) if e.type != "casualties"][0]
     assert acled_types(e) == acled
+
+
+@pytest.mark.parametrize("sentence,type_,place,actor,to_actor", [
+    ("Islamic State militants seized Palmyra.", "control_change", "Palmyra", ("isis",), ("isis",)),
+    ("The SDF announced it had captured Raqqa from the Islamic State.", "control_change",
+     "Raqqa", ("sdf",), ("sdf",)),
+    ("Hezbollah fighters and the Syrian army took control of Qusayr.", "control_change",
+     "Qusayr", ("hezbollah", "syrian_government"), ("hezbollah", "syrian_government")),
+    ("Government forces retook the town of Maarat al-Numan.", "control_change",
+     "Maarat al-Numan", ("syrian_government",), ("syrian_government",)),
+    ("Israeli missiles hit targets near Damascus International Airport.", "shelling",
+     "Damascus International Airport", ("israel",), ()),
+    ("At least 12 people were killed in regime barrel bomb attacks on Douma.", "airstrike",
+     "Douma", ("syrian_government",), ()),
+])
+def test_actor_patterns_beyond_the_offensive(extract, sentence, type_, place, actor, to_actor):
+    e = [e for e in extract(sentence) if e.type == type_][0]
+    assert e.mention.text == place
+    assert set(e.actor) == set(actor) and set(e.to_actor) == set(to_actor)
+
+
+def test_similar_names_take_the_exact_spelling(extract):
+    e = only(extract("Opposition factions withdrew from Daraya under a deal."), "control_change")
+    assert e.mention.place.name.startswith("Daray")
+    assert e.from_actor == ("opposition",) and e.to_actor == ("syrian_government",)
+
+
+def test_a_bombing_without_a_named_author_stays_unattributed(extract):
+    e = only(extract("A car bomb exploded in Azaz, killing at least eight people."), "attack")
+    assert e.actor == () and e.fatalities == 8
