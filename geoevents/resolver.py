@@ -56,6 +56,9 @@ ACTOR_VERB = re.compile(r"^\s*(?:,[^,]{0,80},\s*)?(?:has|have|had|is|was|will|wo
                         r"faces|threatened|intervened|announced|accused|demanded|sent|"
                         r"deployed|urged|mediated|brokered|controls|to\s+\w+)\b", re.I)
 _PUNCT_INSIDE = re.compile(r"[^\w\s'’‘`ʿʾ\-–]")
+_PLACE_CUE = re.compile(r"\b(?:town|village|city|district|neighbou?rhood|suburb|area) of "
+                        r"((?:(?:al|el|as|ash|ad|an|ar|az)-)?[A-Z][\w'’]{3,}"
+                        r"(?:[\s-](?:(?:al|el|as|ash|ad|an|ar|az)[\s-])?[A-Z][\w'’]+)?)")
 _FUNCTION_WORD = r"(?!(?:In|At|On|From|Near|To|Of|And|The|For|By|With|Into|Outside|Around)\b)"
 _INSIDE_NAME_ARTICLE = re.compile(r"\b" + _FUNCTION_WORD + r"[A-Z][\w'’]+[\s-]+$")
 _INSIDE_NAME = re.compile(r"\b" + _FUNCTION_WORD + r"[A-Z][\w'’]+[\s-]+(?:al|el|ad|ash|as|ar|az|at|an|bin|ibn|abu|abd)"
@@ -116,6 +119,7 @@ class Resolver:
         text = doc.text
         toks = tokens(text)
         spans = self._detect(text, toks)
+        spans = self._misspelled(text, toks, spans)
         self._qualify(text, toks, spans)
         self._disambiguate(spans)
         return [self._mention(doc, text, toks, s) for s in spans if s.chosen]
@@ -168,6 +172,32 @@ class Resolver:
                 chosen.append(s)
                 last_end = toks[s.i1].end
         return chosen
+
+    def _misspelled(self, text: str, toks: list[Token], spans: list[_Span]) -> list[_Span]:
+        """Guarded fuzzy fallback: a capitalised name that the text itself calls a place
+        ("the town of Saraqibb") but that no gazetteer key holds gets the closest names
+        within a small edit distance."""
+        taken = {i for sp in spans for i in range(sp.i0, sp.i1 + 1)}
+        starts = {t.start: i for i, t in enumerate(toks)}
+        for m in _PLACE_CUE.finditer(text):
+            i0 = starts.get(m.start(1))
+            if i0 is None or i0 in taken:
+                continue
+            i1 = i0
+            while i1 + 1 < len(toks) and toks[i1 + 1].start <= m.end(1) - 1:
+                i1 += 1
+            key = fold(m.group(1))
+            if not key or key in self.gaz.by_key or key in not_places() or \
+                    m.group(1).lower() in self.gaz.common_words.get(key, ()):
+                continue
+            cands = self.gaz._fuzzy(key)
+            if cands:
+                span = _Span(i0, i1, key, cands)
+                span.extra["fuzzy"] = True
+                spans.append(span)
+                taken.update(range(i0, i1 + 1))
+        spans.sort(key=lambda sp: toks[sp.i0].start)
+        return spans
 
     def _accept(self, text: str, toks: list[Token], i0: int, i1: int, key: str,
                 masked: list[tuple[int, int]]) -> bool:
@@ -240,6 +270,8 @@ class Resolver:
             prev2 = " ".join(t.text.lower() for t in toks[max(0, s.i0 - 2):s.i0])
             if nxt in QUALIFIER_LEVEL:
                 s.qualifier = QUALIFIER_LEVEL[nxt]
+            if nxt == "countryside" or re.search(r"(?:countryside of|rural)$", prev2):
+                s.extra["countryside"] = True
             elif re.search(r"(?:city|town|village|province|governorate|neighbou?rhood) of$",
                            prev2):
                 s.qualifier = QUALIFIER_LEVEL.get(prev2.split()[-2])
@@ -335,12 +367,13 @@ class Resolver:
         precision = {"country": 3, "admin1": 3, "road": 3, "admin2": 3}.get(p.level, 1)
         if p.level == "region":
             precision = 2 if p.parent else 3
-        if s.near and precision == 1:
-            precision = 2
+        if (s.near or s.extra.get("countryside")) and precision in (1, 3) and \
+                p.level not in ("country", "road", "region"):
+            precision = 2       # "near X", "the Aleppo countryside": part of it, not at it
         conf = 0.95 if s.score_margin >= 3.0 else 0.55 + 0.4 * math.tanh(s.score_margin / 2)
         exact = plain(text[start:end]) in self.gaz.exact.get(p.id, ())
         if not exact:
-            conf *= 0.9
+            conf *= 0.6 if s.extra.get("fuzzy") else 0.9
         line = self._segment(text, toks, s, p) if p.level == "road" else None
         return Mention(doc=doc.id, start=start, end=end, text=text[start:end], place=p,
                        confidence=round(conf, 3), role=role, geo_precision=precision,

@@ -147,3 +147,40 @@ def test_gazetteer_search_and_nearest():
 def test_tail_of_a_longer_unknown_name_is_not_a_place(resolve):
     ms = resolve("Fighters took the Jabal Zayn al-Abidin heights. In al-Bab, shops reopened.")
     assert [m.text for m in ms] == ["al-Bab"]
+
+
+def test_guarded_fuzzy_fallback_for_a_misspelt_town(resolve):
+    ms = resolve("Shells fell on the town of Sraqib overnight.")
+    m = found(ms, "Sraqib")
+    assert near(m, 35.86, 36.80) and m.confidence < 0.7
+    assert resolve("Shells fell on Sraqib overnight.") == []   # no cue, no guess
+
+
+def test_countryside_is_part_of_the_province(resolve):
+    m = found(resolve("Air strikes hit the Idlib countryside."), "Idlib")
+    assert m.place.level == "admin1" and m.geo_precision == 2
+
+
+def test_admin_context_named_in_the_document_picks_the_village():
+    # two villages share a name; the governorate named in the text decides
+    from geoevents.gazetteer import Gazetteer
+    from geoevents.model import Place
+    a = Place("t:a", "Kafr Testa", "village", 35.9, 36.6, "Idlib", names=("Kafr Testa",))
+    b = Place("t:b", "Kafr Testa", "village", 32.7, 36.1, "Daraa", names=("Kafr Testa",))
+    idlib = Place("t:i", "Idlib", "admin1", 35.8, 36.6, "Idlib", names=("Idlib",))
+    daraa = Place("t:d", "Daraa", "admin1", 32.8, 36.2, "Daraa", names=("Daraa",))
+    r = Resolver(Gazetteer([a, b, idlib, daraa]))
+    for region, expected in (("Idlib province", "t:a"), ("Daraa province", "t:b")):
+        ms = r(Document("t", f"Fighting in {region} reached Kafr Testa."))
+        assert found(ms, "Kafr Testa").place.id == expected
+
+
+def test_spatial_coherence_prefers_the_candidate_near_the_other_places():
+    from geoevents.gazetteer import Gazetteer
+    from geoevents.model import Place
+    north = Place("t:n", "Tal Testa", "village", 36.2, 37.1, "Aleppo", names=("Tal Testa",))
+    south = Place("t:s", "Tal Testa", "village", 32.6, 36.1, "Daraa", names=("Tal Testa",))
+    town = Place("t:b", "Bzaa Testa", "town", 36.25, 37.2, "Aleppo", 20000, ("Bzaa Testa",))
+    ms = Resolver(Gazetteer([north, south, town]))(
+        Document("t", "Rebels took Bzaa Testa and then Tal Testa."))
+    assert found(ms, "Tal Testa").place.id == "t:n"
