@@ -542,7 +542,8 @@ def compile_places(data: Path, gov, dist, d_admin1, d_names, stats: Counter, nf:
             display = g["ascii"]
         else:
             display = ""
-        display = strip_marks(display).strip()
+        # display names read as English: GeoNames' ayn/hamza marks (` ‘ ’) become "'"
+        display = re.sub(r"[`‘’ʿʾ]", "'", strip_marks(display)).strip()
         if not display:
             stats["dropped locality without a Latin name"] += 1
             continue
