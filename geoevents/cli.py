@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     _input_options(run)
     run.add_argument("--title", default="geoevents", help="map title")
     run.add_argument("--tiles", help="add an online tile layer from this URL template")
+    run.add_argument("--baseline", help="control before the first report (CSV or GeoJSON: "
+                                        "place or place_id, controller, as_of)")
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the embedded demo corpus")
     demo.add_argument("--out", default="geoevents-demo", help="output directory")
@@ -45,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--gold", required=True, help="directory of *.gold.json files")
     ev.add_argument("--json", default="eval.json", help="where to write the scores (JSON)")
     _input_options(ev)
+
+    ctl = sub.add_parser("control", help="who holds what as of a date, from events.geojson")
+    ctl.add_argument("events", help="an events.geojson written by run or demo")
+    ctl.add_argument("--as-of", type=_date, help="the date (default: the latest change)")
+    ctl.add_argument("--baseline", help="control before the first report (CSV or GeoJSON)")
+    ctl.add_argument("-o", "--out", help="write the snapshot GeoJSON here")
 
     res = sub.add_parser("resolve", help="ranked gazetteer candidates for place names")
     res.add_argument("names", nargs="+")
@@ -79,19 +87,53 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command in ("run", "eval") and args.metadata and not Path(args.metadata).is_file():
         print(f"geoevents: error: {args.metadata}: no such metadata file", file=sys.stderr)
         return 2
+    if getattr(args, "baseline", None) and not Path(args.baseline).is_file():
+        print(f"geoevents: error: {args.baseline}: no such baseline file", file=sys.stderr)
+        return 2
     handler = {"run": _run, "demo": _demo, "eval": _eval, "resolve": _resolve,
-               "gazetteer": _gazetteer}[args.command]
+               "gazetteer": _gazetteer, "control": _control}[args.command]
     return handler(args)
 
 
 def _run(args) -> int:
     from .pipeline import run
+    try:
+        baseline = _baseline(args.baseline)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"geoevents: error: {exc}", file=sys.stderr)
+        return 2
     result = run(args.inputs, args.out, metadata=args.metadata, published=args.published,
-                 title=args.title, tiles=args.tiles)
+                 title=args.title, tiles=args.tiles, baseline=baseline)
     r = result.report()
     print(f"{r['documents_read']} documents, {r['mentions']} mentions, {r['events']} events "
           f"-> {args.out}", file=sys.stderr)
     return _report_errors(result)
+
+
+def _baseline(path: Optional[str]):
+    from .ledger import load_baseline
+    return load_baseline(path) if path else None
+
+
+def _control(args) -> int:
+    from .export import atomic_write, dumps
+    from .ledger import ControlLedger
+    try:
+        events = json.loads(Path(args.events).read_text(encoding="utf-8"))["features"]
+        ledger = ControlLedger(events, _baseline(args.baseline))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"geoevents: error: {args.events}: cannot read events ({exc})", file=sys.stderr)
+        return 2
+    snap = ledger.to_geojson(args.as_of)
+    rows = sorted(((f["properties"]["place"], f["properties"]["controller"] or "-",
+                    f["properties"]["status"] or "-") for f in snap["features"]))
+    as_of = snap["features"][0]["properties"]["as_of"] if snap["features"] else None
+    print(f"control as of {as_of}: {len(rows)} places")
+    for place, controller, status in rows:
+        print(f"  {place:<34} {controller:<26} {status}")
+    if args.out:
+        atomic_write(args.out, dumps(snap))
+    return 0
 
 
 def demo_corpus() -> Path:

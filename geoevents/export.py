@@ -54,7 +54,8 @@ def _r(x: float) -> float:
     return round(float(x), COORD_DIGITS)
 
 
-def _geometry(lat: float, lon: float, line: Optional[tuple]) -> dict:
+def geometry(lat: float, lon: float, line: Optional[tuple]) -> dict:
+    """GeoJSON geometry: a Point, or a LineString for a road."""
     if line and len(line) >= 2:
         return {"type": "LineString", "coordinates": [[_r(x), _r(y)] for x, y in line]}
     return {"type": "Point", "coordinates": [_r(lon), _r(lat)]}
@@ -63,7 +64,7 @@ def _geometry(lat: float, lon: float, line: Optional[tuple]) -> dict:
 def mention_feature(m: Mention) -> dict:
     p = m.place
     return {"type": "Feature",
-            "geometry": _geometry(p.lat, p.lon, m.line if p.level == "road" else None),
+            "geometry": geometry(p.lat, p.lon, m.line if p.level == "road" else None),
             "properties": {"doc": m.doc, "text": m.text, "start": m.start, "end": m.end,
                            "name": p.name, "place_id": p.id, "level": p.level,
                            "admin1": p.admin1 or None, "country": p.country,
@@ -100,7 +101,7 @@ def event_feature(e: Event, doc_meta: dict) -> dict:
     acled, sub = acled_types(e)
     meta = doc_meta.get(e.doc, {})
     return {"type": "Feature",
-            "geometry": _geometry(p.lat, p.lon, m.line if p.level == "road" else None),
+            "geometry": geometry(p.lat, p.lon, m.line if p.level == "road" else None),
             "properties": {
                 "event_id": e.id, "doc": e.doc, "type": e.type, "place": p.name,
                 "place_id": p.id, "admin1": p.admin1 or None, "level": p.level,

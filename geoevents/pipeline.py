@@ -83,28 +83,33 @@ class Pipeline:
 
 def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional[str] = None,
         published: Optional[date] = None, title: str = "geoevents",
-        tiles: Optional[str] = None, pipeline: Optional[Pipeline] = None) -> BatchResult:
-    """Read, extract and write mentions.geojson, events.geojson, events.csv, map.html and
-    report.json into ``out_dir``."""
+        tiles: Optional[str] = None, baseline: Optional[list[dict]] = None,
+        pipeline: Optional[Pipeline] = None) -> BatchResult:
+    """Read, extract and write mentions.geojson, events.geojson, events.csv,
+    control.geojson, map.html and report.json into ``out_dir``."""
     pipe = pipeline or Pipeline()
     res = pipe.process(read_documents(inputs, metadata=metadata, published=published))
-    write_outputs(res, out_dir, title=title, tiles=tiles)
+    write_outputs(res, out_dir, title=title, tiles=tiles, baseline=baseline)
     return res
 
 
 def write_outputs(res: BatchResult, out_dir: str | Path, *, title: str = "geoevents",
-                  tiles: Optional[str] = None) -> None:
+                  tiles: Optional[str] = None, baseline: Optional[list[dict]] = None) -> None:
     """Write every output of a batch atomically."""
+    from .ledger import ControlLedger
     out = Path(out_dir)
     t0 = time.perf_counter()
     mentions_fc = feature_collection(res.mentions)
     events_fc = feature_collection(res.events)
+    control_fc = ControlLedger(res.events, baseline).to_geojson()
     atomic_write(out / "mentions.geojson", dumps(mentions_fc))
     atomic_write(out / "events.geojson", dumps(events_fc))
     atomic_write(out / "events.csv", events_csv(res.events))
+    atomic_write(out / "control.geojson", dumps(control_fc))
     t1 = time.perf_counter()
     from .render.map import render_map
-    render_map(events_fc, out / "map.html", mentions=mentions_fc, title=title, tiles=tiles)
+    render_map(events_fc, out / "map.html", mentions=mentions_fc, control=control_fc,
+               title=title, tiles=tiles)
     t2 = time.perf_counter()
     res.seconds["write"] += t1 - t0
     res.seconds["map"] += t2 - t1

@@ -16,7 +16,8 @@ SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 GOLD = SHARED / "gold" / "seeds"
 needs_shared = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared is absent")
-OUTPUTS = ("mentions.geojson", "events.geojson", "events.csv", "map.html", "report.json")
+OUTPUTS = ("mentions.geojson", "events.geojson", "events.csv", "control.geojson", "map.html",
+           "report.json")
 
 
 def load(out: Path, name: str):
