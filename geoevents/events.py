@@ -140,7 +140,9 @@ class EventBuilder:
                     found.append(_Actor(actor, m.start(), m.end()))
         spans = [(f.start, f.end) for f in found]
         cands = []
-        for actor, rx in self.lex.actor_nouns:
+        for actor, rx, pieces in self.lex.actor_nouns:
+            if pieces is not None and not any(p in s for p in pieces):
+                continue
             for m in rx.finditer(s):
                 cands.append((m.start(), -(m.end() - m.start()), m.end(), actor))
         cands.sort()
@@ -155,7 +157,9 @@ class EventBuilder:
     def _triggers(self, s: str) -> list[_Trigger]:
         """Trigger phrases in lower-cased text, longest leftmost, not overlapping."""
         cands = []
-        for typ, voice, rx in self.lex.triggers:
+        for typ, voice, rx, pieces in self.lex.triggers:
+            if pieces is not None and not any(p in s for p in pieces):
+                continue
             for m in rx.finditer(s):
                 cands.append((m.start(), -(m.end() - m.start()), typ, voice, m))
         cands.sort(key=lambda c: (c[0], c[1]))

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Optional
 
 
 def lexicon_rows(name: str) -> list[list[str]]:
@@ -30,6 +31,46 @@ def _rx(pattern: str, tail: str = r"\b") -> re.Pattern:
     return re.compile(r"\b(?:" + pattern.lower() + r")" + tail)
 
 
+def required_pieces(pattern: str) -> Optional[tuple[str, ...]]:
+    """One literal word every match of each top-level alternative must contain, or None
+    when some alternative has none.  A text holding none of them cannot match, so the
+    regex scan is skipped (most rows miss most documents)."""
+    alternatives, depth, cur, i = [], 0, [], 0
+    src = pattern.lower()
+    while i < len(src):
+        ch = src[i]
+        if ch == "\\":
+            cur.append(" ")          # an escape is never a literal letter here
+            i += 2
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "[" and depth >= 0:
+            j = src.index("]", i + 1)
+            cur.append(" ")
+            i = j + 1
+            continue
+        if ch == "|" and depth == 0:
+            alternatives.append("".join(cur))
+            cur = []
+        elif ch in "?*{" and cur:
+            cur[-1] = " "            # an optional letter is not required ("bombs?")
+            cur.append(" ")
+        else:
+            cur.append(ch if depth == 0 and ch not in "()?*+{}" else " ")
+        i += 1
+    alternatives.append("".join(cur))
+    pieces = []
+    for alt in alternatives:
+        words = re.findall(r"[a-z]{3,}", alt)
+        if not words:
+            return None
+        pieces.append(max(words, key=len))
+    return tuple(sorted(set(pieces)))
+
+
 def _alternation(patterns: list[str]) -> str:
     return "|".join(sorted(patterns, key=len, reverse=True))
 
@@ -37,8 +78,8 @@ def _alternation(patterns: list[str]) -> str:
 @dataclass(frozen=True)
 class Lexicon:
     """Trigger, actor and cue patterns compiled from the data files."""
-    triggers: list[tuple[str, str, re.Pattern]]
-    actor_nouns: list[tuple[str, re.Pattern]]
+    triggers: list[tuple[str, str, re.Pattern, Optional[tuple[str, ...]]]]
+    actor_nouns: list[tuple[str, re.Pattern, Optional[tuple[str, ...]]]]
     actor_adj: re.Pattern
     adj_actor: dict[str, str]
     sides: dict[str, str]
@@ -49,11 +90,11 @@ class Lexicon:
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     """Compile the lexicon data files once per process (patterns match ``lower(text)``)."""
-    triggers = [(t, v, _rx(p)) for t, v, p in lexicon_rows("triggers.tsv")]
+    triggers = [(t, v, _rx(p), required_pieces(p)) for t, v, p in lexicon_rows("triggers.tsv")]
     nouns, adj_actor = [], {}
     for actor, kind, pattern in lexicon_rows("actors.tsv"):
         if kind == "noun":
-            nouns.append((actor, _rx(pattern, r"(?![\w-])")))
+            nouns.append((actor, _rx(pattern, r"(?![\w-])"), required_pieces(pattern)))
         else:
             for a in pattern.split("|"):
                 adj_actor[a.replace("\\", "").lower()] = actor

@@ -77,7 +77,7 @@ MASKED_ACTORS = frozenset({"hts", "opposition", "sna", "sdf", "iran_backed_milit
 
 @lru_cache(maxsize=1)
 def _masked_pattern() -> re.Pattern:
-    return re.compile("|".join(f"(?:{rx.pattern})" for actor, rx in lexicon().actor_nouns
+    return re.compile("|".join(f"(?:{rx.pattern})" for actor, rx, _ in lexicon().actor_nouns
                                if actor in MASKED_ACTORS))
 
 

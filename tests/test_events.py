@@ -206,3 +206,21 @@ def test_similar_names_take_the_exact_spelling(extract):
 def test_a_bombing_without_a_named_author_stays_unattributed(extract):
     e = only(extract("A car bomb exploded in Azaz, killing at least eight people."), "attack")
     assert e.actor == () and e.fatalities == 8
+
+
+def test_lexicon_prefilter_never_skips_a_row_that_could_match():
+    # every trigger and actor row is scanned whenever one of its required words occurs;
+    # check the claim on each row's own alternatives
+    import re as _re
+    from geoevents.lexicons import lexicon_rows, required_pieces
+    rows = [r[2] for r in lexicon_rows("triggers.tsv")] + \
+        [r[2] for r in lexicon_rows("actors.tsv") if r[1] == "noun"]
+    samples = ["car bomb", "airstrike", "air strikes", "advancing toward", "took control of",
+               "fell to", "withdrew from", "hayat tahrir al-sham", "government forces",
+               "the islamic state", "barrel bombs", "shelling"]
+    for pattern in rows:
+        pieces = required_pieces(pattern)
+        rx = _re.compile(r"\b(?:" + pattern.lower() + r")\b")
+        for text in samples:
+            if rx.search(text):
+                assert pieces is None or any(p in text for p in pieces), (pattern[:40], text)
