@@ -51,7 +51,8 @@ RELATIVE = re.compile(r"\b(?:that|which|who)\s+$", re.I)
 REPORTING = re.compile(r"\b(?:said|says|say|claimed|claims|denied|denies|reported|reports|"
                        r"announced|added|stated|told|according to)\b", re.I)
 NOT_OBJECT = re.compile(r"\b(?:had|has|have|was|were|is|are|been|being|near|outside|around|"
-                        r"close to|beside|toward|towards|between|using|used)\b", re.I)
+                        r"close to|beside|toward|towards|between|using|used|"
+                        r"(?:north|south|east|west)\w*(?:-\w+)? of)\b", re.I)
 ANAPHORA = re.compile(r"\bthe (city|town|capital|provincial capital|village)\b(?! of\b)", re.I)
 ANAPHOR_LEVELS = {"city": ("city",), "town": ("town", "city"), "village": ("village", "town"),
                   "capital": ("city",), "provincial capital": ("city",)}
@@ -111,8 +112,9 @@ class EventBuilder:
         leads = _lead_actors(self.lex, [a.actor for a in raw_actors])
         # generic "rebels" are the document's main named rebel force (HTS in a report on
         # Aleppo, the Southern Operations Room in one on Daraa)
-        all_actors = [replace(a, actor=leads.rebels) if a.actor == "opposition" else a
-                      for a in raw_actors]
+        all_actors = [replace(a, actor=leads.rebels) if a.actor == "opposition" else
+                      replace(a, actor=a.actor.split(":", 1)[1]) if a.actor.startswith("faction:")
+                      else a for a in raw_actors]
         all_triggers = self._triggers(low)
         for sent in sentences(text):
             triggers = [replace(t, start=t.start - sent.start, end=t.end - sent.start)
@@ -347,6 +349,13 @@ class EventBuilder:
         if not actor and t.type != "attack":    # a car bomb has no default author
             actor = [lead] if lead else []
         actor = list(dict.fromkeys(actor))
+        pair = re.match(r"\s+(?:\w+\s+)?between\b", s[t.end:t.end + 20]) \
+            if t.type == "clash" else None
+        if pair:
+            # "clashes between HTS and Ahrar al-Sham": the first side acts, the second is hit
+            sides = [a for a in after if a.start - t.end < 80][:2]
+            if len(sides) == 2:
+                return (sides[0].actor,), (sides[1].actor,)
         # the target is named after the trigger as its object: "captured A from X",
         # "strikes against X", "targeting X positions"; otherwise the actor's opponent
         side = _side(self.lex, actor[0]) if actor else ""
@@ -380,7 +389,8 @@ def _coordinated(first: list[str], pool: list[_Actor], s: str, backwards: bool =
     for a, b in zip(seq, seq[1:]):
         lo, hi = (b, a) if backwards else (a, b)
         if re.fullmatch(r"\s*(?:fighters|forces|troops|militants|units|militias)?\s*"
-                        r"(?:,|and|,\s*and)\s*(?:the\s+)?", s[lo.end:hi.start]) or lo.start == hi.start:
+                        r"(?:,|and|,\s*and)\s*(?:the\s+)?(?:allied\s+|other\s+)?",
+                        s[lo.end:hi.start]) or lo.start == hi.start:
             out.append(b.actor)
         else:
             break
@@ -406,7 +416,7 @@ REBEL_FORCES = ("hts", "sna", "southern_operations_room")
 def _lead_actors(lex: Lexicon, actors: list[str]) -> _Leads:
     named = Counter(a for a in actors if a in REBEL_FORCES)
     rebels = max(REBEL_FORCES, key=lambda a: (named[a], a == "hts")) if named else "opposition"
-    counts = Counter(rebels if a == "opposition" else a for a in actors)
+    counts = Counter(rebels if a == "opposition" else a.split(":", 1)[-1] for a in actors)
     ranked = sorted(counts, key=lambda a: (-counts[a], a))
     ground = [a for a in ranked if _side(lex, a) in ("opposition", "sdf", "isis")] or \
         [a for a in ranked if _side(lex, a) == "government"]

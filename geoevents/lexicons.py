@@ -93,8 +93,9 @@ def lexicon() -> Lexicon:
     triggers = [(t, v, _rx(p), required_pieces(p)) for t, v, p in lexicon_rows("triggers.tsv")]
     nouns, adj_actor = [], {}
     for actor, kind, pattern in lexicon_rows("actors.tsv"):
-        if kind == "noun":
-            nouns.append((actor, _rx(pattern, r"(?![\w-])"), required_pieces(pattern)))
+        if kind in ("noun", "faction"):
+            nouns.append((actor if kind == "noun" else "faction:" + actor,
+                          _rx(pattern, r"(?![\w-])"), required_pieces(pattern)))
         else:
             for a in pattern.split("|"):
                 adj_actor[a.replace("\\", "").lower()] = actor

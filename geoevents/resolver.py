@@ -71,7 +71,8 @@ def not_places() -> frozenset[str]:
     return frozenset(fold(row[0]) for row in lexicon_rows("not_places.txt"))
 
 
-MASKED_ACTORS = frozenset({"hts", "opposition", "sna", "sdf", "iran_backed_militias", "isis",
+MASKED_ACTORS = frozenset({"hts", "opposition", "faction:opposition", "sna", "sdf",
+                           "iran_backed_militias", "isis",
                            "hezbollah", "southern_operations_room"})
 
 
@@ -163,6 +164,7 @@ class Resolver:
             if cands:
                 span = _Span(i0, i1, key, cands)
                 span.extra["exact"] = {p.id for p in cands if self._spelling(surface, p) == 1.0}
+                span.extra["form"] = plain(surface)
                 found.append(span)
         found.sort(key=lambda s: (toks[s.i0].start, -(toks[s.i1].end - toks[s.i0].start)))
         chosen: list[_Span] = []
@@ -308,14 +310,15 @@ class Resolver:
         anchors = list({a.id: a for a in anchors}.values())
         sense: dict[tuple[str, Optional[str]], Place] = {}
         for s in spans:
-            memo = sense.get((s.key, s.qualifier)) or (sense.get((s.key, "*"))
+            name = s.extra.get("form", s.key)     # one sense per name as written
+            memo = sense.get((name, s.qualifier)) or (sense.get((name, "*"))
                                                        if s.qualifier is None else None)
             if memo is not None and "within" not in s.extra:
                 s.chosen, s.score_margin = memo, 3.0
                 continue
             if len(s.cands) == 1:
                 s.chosen, s.score_margin = s.cands[0], 3.0
-                sense[(s.key, s.qualifier)] = sense[(s.key, "*")] = s.chosen
+                sense[(name, s.qualifier)] = sense[(name, "*")] = s.chosen
                 continue
             ranked = sorted(((self._score(p, s, anchors, admin1s), p.id, p) for p in s.cands),
                             key=lambda t: (-t[0], t[1]))
@@ -323,7 +326,7 @@ class Resolver:
                 continue
             s.chosen = ranked[0][2]
             s.score_margin = ranked[0][0] - ranked[1][0] if len(ranked) > 1 else 3.0
-            sense[(s.key, s.qualifier)] = sense[(s.key, "*")] = s.chosen
+            sense[(name, s.qualifier)] = sense[(name, "*")] = s.chosen
 
     @staticmethod
     def _score(p: Place, s: _Span, anchors: list[Place], admin1s: set[str]) -> float:

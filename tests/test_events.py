@@ -224,3 +224,20 @@ def test_lexicon_prefilter_never_skips_a_row_that_could_match():
         for text in samples:
             if rx.search(text):
                 assert pieces is None or any(p in text for p in pieces), (pattern[:40], text)
+
+
+def test_clashes_between_two_named_sides(extract):
+    e = only(extract("HTS leads the alliance. Clashes between HTS and Ahrar al-Sham erupted in "
+                     "Saraqeb."), "clash")
+    assert e.actor == ("hts",) and e.target == ("opposition",)   # a named faction stays itself
+
+
+def test_a_place_after_a_compass_locator_is_not_the_captured_one(extract):
+    evs = extract("Troops captured the village of Khalasah south of Aleppo.")
+    assert [e.mention.text for e in evs if e.type == "control_change"] in ([], ["Khalasah"])
+
+
+def test_one_sense_per_spelling_not_per_key(extract):
+    evs = extract("Rebels in Daraa surrendered. Opposition factions withdrew from Daraya.")
+    e = only(evs, "control_change")
+    assert e.mention.place.name.startswith("Daray")
