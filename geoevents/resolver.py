@@ -115,6 +115,7 @@ class Resolver:
     def __init__(self, gazetteer: Optional[Gazetteer] = None):
         self.gaz = gazetteer or default_gazetteer()
         self._spell_cache: dict[tuple[str, str], float] = {}
+        self._surface_cache: dict[tuple[str, str], tuple] = {}
 
     def __call__(self, doc: Document) -> list[Mention]:
         text = doc.text
@@ -153,17 +154,16 @@ class Resolver:
             if i0 > 0 and not toks[i0 - 1].key and toks[i0 - 1].end >= toks[i0].start - 1:
                 if toks[i0 - 1].text[:1].isupper() or text[toks[i0 - 1].end] == "-":
                     i0 -= 1
-            if not self._accept(text, toks, i0, i1, key, masked):
-                continue
             surface = text[toks[i0].start:toks[i1].end]
-            cands = [p for p in self.gaz.candidates(key) if self._spelling(surface, p)]
-            if cands and self._common_word(surface, key):
-                exact = [p for p in cands if self._spelling(surface, p) == 1.0
-                         and p.level in SALIENT_LEVELS]
-                cands = exact or (cands if self._place_context(text, toks, i0, i1) else [])
+            cands, exact, common = self._by_spelling(surface, key)
+            if not cands or not self._accept(text, toks, i0, i1, key, masked):
+                continue
+            if common:
+                cands = [p for p in cands if p.id in exact and p.level in SALIENT_LEVELS] or \
+                    (cands if self._place_context(text, toks, i0, i1) else [])
             if cands:
                 span = _Span(i0, i1, key, cands)
-                span.extra["exact"] = {p.id for p in cands if self._spelling(surface, p) == 1.0}
+                span.extra["exact"] = exact
                 span.extra["form"] = plain(surface)
                 found.append(span)
         found.sort(key=lambda s: (toks[s.i0].start, -(toks[s.i1].end - toks[s.i0].start)))
@@ -233,6 +233,17 @@ class Resolver:
                 text[start - 1:start] in ("-", "‐") and text[start - 2:start - 1].isalpha():
             return False  # attributive: "Iran-backed", "Damascus-Russian efforts"
         return not any(a <= start < b or a < end <= b for a, b in masked)
+
+    def _by_spelling(self, surface: str, key: str) -> tuple[list[Place], frozenset, bool]:
+        """Candidates whose names are spelled close enough to the surface, those spelled
+        exactly like it, and whether it is an everyday English word; cached per surface."""
+        hit = self._surface_cache.get((surface, key))
+        if hit is None:
+            cands = [p for p in self.gaz.candidates(key) if self._spelling(surface, p)]
+            exact = frozenset(p.id for p in cands if self._spelling(surface, p) == 1.0)
+            hit = self._surface_cache[(surface, key)] = (cands, exact,
+                                                        self._common_word(surface, key))
+        return hit
 
     def _spelling(self, text: str, place: Place) -> float:
         """How close the written form is to one of the place's names: 1.0 for the same
