@@ -44,7 +44,9 @@ AREA_WORDS = re.compile(r"\b(?:areas|territories|territory|regions|positions|vil
                         re.I)
 LIST_GAP = re.compile(r"\s*(?:,|and|or|,\s*and|,\s*as well as|as well as)\s*(?:the\s+)?"
                       r"(?:(?:[a-z]+\s+){0,2}(?:city|town|village|outskirts|countryside|"
-                      r"district|neighbou?rhood|airbase|base) of\s+)?", re.I)
+                      r"district|neighbou?rhood|airbase|base) of\s+|(?:(?:several|many|dozens|"
+                      r"two|three|four|five|\d+)\s+)?(?:more|others?)\s+(?:in|at|near)\s+)?",
+                      re.I)
 LOCATOR_GAP = re.compile(r"\s*,?\s*(?:(?:just\s+)?(?:north|south|east|west)\w*\s+of|near|"
                          r"outside|in|beside|close to)\s+(?:the\s+)?", re.I)
 RELATIVE = re.compile(r"\b(?:that|which|who)\s+$", re.I)
@@ -366,7 +368,8 @@ class EventBuilder:
         holders = [a.actor for a in after if a.actor not in actor and re.match(
             r"\s+(?:had\s+)?(?:held|controlled|occupied|defended)\b", s[a.end:])]
         enemies = [a.actor for a in doers if a.actor not in actor
-                   and _side(self.lex, a.actor) in ENEMIES.get(side, ())]
+                   and _side(self.lex, a.actor) in ENEMIES.get(side, ())
+                   and not re.match(r",\s*(?:a|an)\b", s[s.rfind(",", 0, a.start):a.start])]
         target = objects[:1] or holders[:1] or enemies[:1]
         if not target and actor:
             target = [_opponent(self.lex, actor[0], leads)]
