@@ -266,8 +266,10 @@ class EventBuilder:
                       and not CLAUSE_BREAK.search(s, r[1], t.start)]
             if before and t.type in ("clash", "airstrike", "shelling", "siege"):
                 chosen = [before[-1][2]]
-        return [(m, m.geo_precision) for m in chosen if not (m.place.level == "country"
-                                                             and m.place.country == "SY")]
+        # Syria itself is a place only for "crossed into Syria"-like events: "the war in
+        # Syria" is background, and no event is put at the country centroid silently
+        return [(m, m.geo_precision) for m in chosen if not (
+            m.place.level == "country" and m.place.country == "SY" and t.type != "other")]
 
     def _event(self, ctx: "_Context", t: _Trigger, m: Mention, precision: int) -> Event:
         s = ctx.sent.text
