@@ -10,6 +10,13 @@ Data is embedded once per layer as JSON in ``<script type="application/json">`` 
 is built in JavaScript: no per-feature Python objects, so 100,000 events stay fast. Popups are
 built in JavaScript with all text HTML-escaped.
 
+Control of places has a time slider (in ``geoevents_map.js``, not folium's CDN-only
+``Timeline`` plugin; see ``assets/README.md``): :func:`control_intervals` embeds one feature
+per place and control interval with ``start``/``end`` in epoch ms (end exclusive), the slider
+shows the intervals covering its day, and ``#date=YYYY-MM-DD`` in the URL opens it at that
+date. A search box finds control and event places by name. :func:`map_fragment` gives the
+map as a ``<div>`` to paste into another page.
+
 Output is deterministic: folium's random element ids are replaced by counter-based ones, JSON
 is written in input order, and the file is written atomically (temp file + ``os.replace``).
 """
