@@ -295,6 +295,8 @@
         return p.start <= t && t < p.end;
       });
       layer.clearLayers();
+      // Re-added last, the (smaller) place dots draw over event glyphs on the shared canvas:
+      // a click on a dot opens the place's history, around it the event.
       layer.addData({type: 'FeatureCollection', features: feats});
     }
     this.filterEvents();
