@@ -54,6 +54,19 @@ def _parser() -> argparse.ArgumentParser:
     ctl.add_argument("--baseline", help="control before the first report (CSV or GeoJSON)")
     ctl.add_argument("-o", "--out", help="write the snapshot GeoJSON here")
 
+    mp = sub.add_parser("map", help="a self-contained HTML map (and/or PNG) of events.geojson, "
+                                    "with a control time slider")
+    mp.add_argument("events", help="an events.geojson written by run or demo")
+    mp.add_argument("-o", "--out", help="write the HTML map here")
+    mp.add_argument("--control", help="control.geojson (default: computed from the events)")
+    mp.add_argument("--baseline", help="control before the first report, when --control is not given")
+    mp.add_argument("--as-of", type=_date, help="the date the slider opens at and the PNG shows "
+                                                "(default: the latest)")
+    mp.add_argument("--fragment", action="store_true",
+                    help="write a <div> with inline scripts/styles to paste into a page")
+    mp.add_argument("--png", help="also write a static PNG as of the date")
+    mp.add_argument("--title", default="geoevents", help="map title")
+
     res = sub.add_parser("resolve", help="ranked gazetteer candidates for place names")
     res.add_argument("names", nargs="+")
     res.add_argument("--json", action="store_true", help="print JSON")
@@ -91,7 +104,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"geoevents: error: {args.baseline}: no such baseline file", file=sys.stderr)
         return 2
     handler = {"run": _run, "demo": _demo, "eval": _eval, "resolve": _resolve,
-               "gazetteer": _gazetteer, "control": _control}[args.command]
+               "gazetteer": _gazetteer, "control": _control, "map": _map}[args.command]
     return handler(args)
 
 
@@ -133,6 +146,30 @@ def _control(args) -> int:
         print(f"  {place:<34} {controller:<26} {status}")
     if args.out:
         atomic_write(args.out, dumps(snap))
+    return 0
+
+
+def _map(args) -> int:
+    from .ledger import ControlLedger
+    from .render.map import control_as_of, events_until, render_map, render_png
+    if not (args.out or args.png):
+        print("geoevents: error: map: give -o OUT.html and/or --png OUT.png", file=sys.stderr)
+        return 2
+    try:
+        events = json.loads(Path(args.events).read_text(encoding="utf-8"))
+        if args.control:
+            control = json.loads(Path(args.control).read_text(encoding="utf-8"))
+        else:
+            control = ControlLedger(events["features"], _baseline(args.baseline)).to_geojson()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"geoevents: error: map: cannot read input ({exc})", file=sys.stderr)
+        return 2
+    if args.out:
+        render_map(events, args.out, control=control, title=args.title, as_of=args.as_of,
+                   fragment=args.fragment)
+    if args.png:
+        render_png(events_until(events, args.as_of), args.png, title=args.title,
+                   control=control_as_of(control, args.as_of))
     return 0
 
 

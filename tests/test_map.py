@@ -326,14 +326,14 @@ def browser():
             b.close()
 
 
-def _open(browser, path: Path):
+def _open(browser, path: Path, fragment: str = ""):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors, foreign = [], []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("request", lambda req: None if req.url.split(":", 1)[0] in ("file", "data", "about")
             else foreign.append(req.url))
-    page.goto(path.resolve().as_uri())
+    page.goto(path.resolve().as_uri() + fragment)
     page.wait_for_function("window.geoevents !== undefined && window.geoeventsMap !== undefined")
     page.wait_for_timeout(200)
     return page, errors, foreign
@@ -410,6 +410,259 @@ def test_browser_popup_escapes_payload(browser, tmp_path, events, boundaries):
             return a && [a.getAttribute('href'), a.getAttribute('rel'), a.getAttribute('target')]; }""")
         assert link == ["https://example.org/a", "noopener noreferrer", "_blank"]
         assert "undated" in page.inner_text(".leaflet-popup-content")
+        assert errors == [] and foreign == []
+    finally:
+        page.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Control time slider, popups with history, search box, CLI
+
+SARAQIB = [36.8059, 35.8645]
+HAMA = [36.7578, 35.1318]
+HISTORY_XSS = '<img src=x onerror="window.__xss=3">'
+
+
+def _src(place, sentence, url="https://example.org/news/1", **kw):
+    return {"doc": "doc-" + place.lower(), "event_id": "evt-" + place.lower(), "source": kw.get("source", "Example News"),
+            "url": url, "status": "reported", "sentence": sentence, "date_source": "text"}
+
+
+def _place(pid, name, admin1, coords, controller, status, history):
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": coords},
+            "properties": {"place_id": pid, "place": name, "admin1": admin1, "as_of": "2024-12-05",
+                           "controller": controller, "status": status, "history": history}}
+
+
+@pytest.fixture()
+def slider_control():
+    baseline = [{"source": "baseline"}]
+    return {"type": "FeatureCollection", "features": [
+        _place("sy-saraqib", "Saraqib", "Idlib", SARAQIB, "hts", "held", [
+            {"controller": "syrian_government", "status": "held", "start": "2020-02-01",
+             "end": "2024-11-30", "claimants": ["syrian_government"], "sources": baseline},
+            {"controller": "hts", "status": "held", "start": "2024-11-30", "end": None,
+             "claimants": ["hts"], "sources": [
+                 _src("Saraqib", "HTS fighters captured Saraqib. " + HISTORY_XSS,
+                      url="javascript:window.__xss=4", source='Outlet "<b>x</b>"')]}]),
+        _place("sy-hama", "Hama", "Hama", HAMA, "hts", "held", [
+            {"controller": "syrian_government", "status": "held", "start": None,
+             "end": "2024-12-04", "claimants": ["syrian_government"], "sources": baseline},
+            {"controller": "contested", "status": "contested", "start": "2024-12-04",
+             "end": "2024-12-05", "claimants": ["hts", "syrian_government"],
+             "sources": [_src("Hama", "Fighting reached the outskirts of Hama.")]},
+            {"controller": "hts", "status": "held", "start": "2024-12-05", "end": None,
+             "claimants": ["hts"], "sources": [_src("Hama", "Rebels entered Hama.")]}]),
+    ]}
+
+
+@pytest.fixture()
+def slider_events():
+    return {"type": "FeatureCollection", "features": [
+        _event("evt-saraqib-cc", SARAQIB[0], SARAQIB[1], "control_change", [], place="Saraqib",
+               admin1="Idlib", to_actor=["hts"], from_actor=["syrian_government"], date="2024-11-30"),
+        _event("evt-hama-cc", HAMA[0], HAMA[1], "control_change", [], place="Hama", admin1="Hama",
+               to_actor=["hts"], from_actor=["syrian_government"], date="2024-12-05"),
+        _event("evt-maarat-01", 36.6736, 35.6436, "clash", ["hts"], place="Maarat al-Numan",
+               admin1="Idlib", target=["syrian_government"], date="2024-12-02"),
+    ]}
+
+
+def _ms(iso):
+    from datetime import date
+    return (date.fromisoformat(iso) - date(1970, 1, 1)).days * 86_400_000
+
+
+def test_control_intervals_one_feature_per_interval(tmp_path, slider_events, slider_control):
+    out = tmp_path / "m.html"
+    render_map(slider_events, out, control=slider_control, boundaries={"type": "FeatureCollection", "features": []})
+    block = _json_block(out.read_text(encoding="utf-8"), "geoevents-control-intervals")
+    n_intervals = sum(len(f["properties"]["history"]) for f in slider_control["features"])
+    assert len(block["features"]) == n_intervals == 5
+    assert (block["first"], block["last"]) == ("2020-02-01", "2024-12-05")
+    sar = [f["properties"] for f in block["features"] if f["properties"]["place"] == "Saraqib"]
+    assert [(p["controller"], p["start"], p["end"]) for p in sar] == [
+        ("syrian_government", _ms("2020-02-01"), _ms("2024-11-30")),
+        ("hts", _ms("2024-11-30"), gmap.FAR_FUTURE_MS)]
+    hama = [f["properties"] for f in block["features"] if f["properties"]["place"] == "Hama"]
+    assert hama[0]["start"] == _ms("2020-02-01")            # null start: the earliest date
+    assert hama[1]["claimants"] == ["hts", "syrian_government"]
+    # on any day, at most one interval per place is drawn (end exclusive)
+    for day in ("2024-11-29", "2024-11-30", "2024-12-04", "2024-12-05"):
+        t = _ms(day)
+        drawn = [f["properties"]["place"] for f in block["features"]
+                 if f["properties"]["start"] <= t < f["properties"]["end"]]
+        assert sorted(drawn) == ["Hama", "Saraqib"], day
+    # the legend explains the control layer
+    legend = _json_block(out.read_text(encoding="utf-8"), "geoevents-legend")
+    assert "Contested" in legend and "slider" in legend
+
+
+def test_slider_map_deterministic(tmp_path, slider_events, slider_control):
+    a, b = tmp_path / "a.html", tmp_path / "b.html"
+    render_map(slider_events, a, control=slider_control, title="t", as_of="2024-12-01")
+    render_map(copy.deepcopy(slider_events), b, control=copy.deepcopy(slider_control), title="t",
+               as_of="2024-12-01")
+    assert a.read_bytes() == b.read_bytes()
+    assert HISTORY_XSS not in a.read_text(encoding="utf-8")
+
+
+def _control_colour(page, place):
+    return page.evaluate("""(place) => {
+        var out = [];
+        window.geoevents.layers.control.eachLayer(function (l) {
+            if (l.feature.properties.place === place) {
+                out.push([l.options.fillColor, l.options.color, l.options.dashArray]);
+            }
+        });
+        return out;
+    }""", place)
+
+
+def _set_slider(page, iso):
+    page.evaluate("""(iso) => {
+        var s = document.querySelector('.ge-slider-input'), min = Date.UTC(2020, 1, 1);
+        var p = iso.split('-');
+        s.value = String(Math.round((Date.UTC(+p[0], +p[1] - 1, +p[2]) - min) / 86400000));
+        s.dispatchEvent(new Event('input', {bubbles: true}));
+    }""", iso)
+    assert page.inner_text(".ge-slider-date") == iso
+
+
+@pytest.mark.browser
+def test_browser_time_slider(browser, tmp_path, slider_events, slider_control, boundaries):
+    out = tmp_path / "slider.html"
+    render_map(slider_events, out, control=slider_control, boundaries=boundaries)
+    gov, hts = gmap.ACTORS["syrian_government"][1], gmap.ACTORS["hts"][1]
+    page, errors, foreign = _open(browser, out)
+    try:
+        assert page.inner_text(".ge-slider-date") == "2024-12-05"     # opens at the latest date
+        assert [c[0] for c in _control_colour(page, "Saraqib")] == [hts]
+        _set_slider(page, "2024-11-29")
+        assert [c[0] for c in _control_colour(page, "Saraqib")] == [gov]
+        _set_slider(page, "2024-11-30")                                # drawn once on the day
+        assert [c[0] for c in _control_colour(page, "Saraqib")] == [hts]
+        _set_slider(page, "2024-12-01")
+        assert [c[0] for c in _control_colour(page, "Saraqib")] == [hts]
+        _set_slider(page, "2024-12-04")                                # contested: dashed ring
+        assert _control_colour(page, "Hama") == [[hts, gov, "3 3"]]
+        assert page.evaluate("window.geoevents.layers.control.getLayers().length") == 2
+        # events up to the slider date
+        _set_slider(page, "2024-12-01")
+        assert page.evaluate("window.geoevents.layers.events.getLayers().length") == 3
+        page.check(".ge-slider-events input")
+        assert page.evaluate("window.geoevents.layers.events.getLayers().length") == 1
+        page.uncheck(".ge-slider-events input")
+        assert page.evaluate("window.geoevents.layers.events.getLayers().length") == 3
+        assert "Control of places" in page.inner_text(".ge-legend")
+        assert errors == [] and foreign == []
+    finally:
+        page.close()
+
+    page, errors, foreign = _open(browser, out, "#date=2024-11-29")
+    try:
+        assert page.inner_text(".ge-slider-date") == "2024-11-29"
+        assert [c[0] for c in _control_colour(page, "Saraqib")] == [gov]
+        assert errors == [] and foreign == []
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_browser_search_and_history_popup(browser, tmp_path, slider_events, slider_control, boundaries):
+    out = tmp_path / "search.html"
+    render_map(slider_events, out, control=slider_control, boundaries=boundaries)
+    page, errors, foreign = _open(browser, out)
+    try:
+        page.fill(".ge-search-input", "hama")
+        items = page.locator(".ge-search-item")
+        assert items.count() >= 1
+        assert items.first.inner_text().startswith("Hama, Hama")
+        items.first.click()
+        page.wait_for_selector(".leaflet-popup-content .ge-control-popup", timeout=5000)
+        text = page.inner_text(".leaflet-popup-content")
+        assert text.startswith("Hama, Hama")
+        assert "History" in text and "Rebels entered Hama." in text and "2024-12-04" in text
+        # panned there (the popup's auto-pan may shift the centre a little)
+        assert page.evaluate("(ll) => window.geoeventsMap.getBounds().contains(ll) && "
+                             "window.geoeventsMap.getZoom() >= 10", [HAMA[1], HAMA[0]])
+
+        # an event place is found too ("numan" matches "Maarat al-Numan")
+        page.fill(".ge-search-input", "numan")
+        assert "Maarat al-Numan" in page.locator(".ge-search-item").first.inner_text()
+
+        # the history sentence with an XSS payload is shown as text and never runs
+        page.fill(".ge-search-input", "Saraqib")
+        page.press(".ge-search-input", "Enter")
+        page.wait_for_function("document.querySelector('.leaflet-popup-content') && "
+                               "document.querySelector('.leaflet-popup-content').innerText.indexOf('Saraqib') === 0")
+        text = page.inner_text(".leaflet-popup-content")
+        assert HISTORY_XSS in text and 'Outlet "<b>x</b>"' in text
+        assert page.evaluate("document.querySelectorAll('.leaflet-popup-content img').length") == 0
+        assert page.evaluate("document.querySelectorAll('.leaflet-popup-content a').length") == 0  # javascript: URL
+        assert page.evaluate("typeof window.__xss") == "undefined"
+        assert errors == [] and foreign == []
+    finally:
+        page.close()
+
+
+def test_cli_map_page_fragment_png(tmp_path, slider_events, slider_control):
+    from geoevents.cli import main
+    ev = tmp_path / "events.geojson"
+    ev.write_text(json.dumps(slider_events), encoding="utf-8")
+    ctl = tmp_path / "control.geojson"
+    ctl.write_text(json.dumps(slider_control), encoding="utf-8")
+
+    page = tmp_path / "map.html"
+    assert main(["map", str(ev), "-o", str(page), "--title", "Slider <test>"]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<html>" in html
+    block = _json_block(html, "geoevents-control-intervals")   # computed by the ledger
+    assert sorted({f["properties"]["place"] for f in block["features"]}) == ["Hama", "Saraqib"]
+    assert "Slider &lt;test&gt;" in html
+
+    page2 = tmp_path / "map2.html"
+    assert main(["map", str(ev), "-o", str(page2), "--title", "Slider <test>"]) == 0
+    assert page2.read_bytes() == page.read_bytes()
+
+    frag = tmp_path / "frag.html"
+    assert main(["map", str(ev), "-o", str(frag), "--control", str(ctl), "--fragment",
+                 "--as-of", "2024-12-01"]) == 0
+    text = frag.read_text(encoding="utf-8")
+    assert text.startswith("<div") and text.rstrip().endswith("</div>")
+    for tag in ("<html", "<head", "<body", "<!DOCTYPE", "html, body"):
+        assert tag not in text, tag
+    assert "root.GeoEvents = GeoEvents" in text and "Leaflet 1.9.4" in text
+    assert len(_json_block(text, "geoevents-control-intervals")["features"]) == 5
+    assert 'timeSlider("2024-12-01")' in text
+
+    png = tmp_path / "map.png"
+    assert main(["map", str(ev), "--control", str(ctl), "--png", str(png), "--as-of", "2024-11-29"]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["map", str(ev)]) == 2                          # nothing to write
+
+
+def test_control_as_of_and_events_until(slider_events, slider_control):
+    from datetime import date
+    snap = gmap.control_as_of(slider_control, date(2024, 11, 29))
+    assert [(f["properties"]["place"], f["properties"]["controller"]) for f in snap["features"]] == [
+        ("Saraqib", "syrian_government"), ("Hama", "syrian_government")]
+    assert slider_control["features"][0]["properties"]["controller"] == "hts"   # input untouched
+    assert [f["properties"]["event_id"] for f in gmap.events_until(slider_events, date(2024, 12, 1))["features"]] == \
+        ["evt-saraqib-cc"]
+
+
+@pytest.mark.browser
+def test_browser_fragment_in_a_page(browser, tmp_path, slider_events, slider_control):
+    frag = gmap.map_fragment(slider_events, control=slider_control,
+                             boundaries={"type": "FeatureCollection", "features": []})
+    out = tmp_path / "report.html"
+    out.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Report</title></head>"
+                   "<body><h1>Report</h1>" + frag + "<p>after</p></body></html>", encoding="utf-8")
+    page, errors, foreign = _open(browser, out)
+    try:
+        assert page.evaluate("window.geoevents.layers.control.getLayers().length") == 2
+        assert page.evaluate("document.querySelector('.geoevents-fragment .leaflet-container').offsetHeight") > 300
         assert errors == [] and foreign == []
     finally:
         page.close()

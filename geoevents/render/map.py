@@ -10,6 +10,13 @@ Data is embedded once per layer as JSON in ``<script type="application/json">`` 
 is built in JavaScript: no per-feature Python objects, so 100,000 events stay fast. Popups are
 built in JavaScript with all text HTML-escaped.
 
+Control of places has a time slider (in ``geoevents_map.js``, not folium's CDN-only
+``Timeline`` plugin; see ``assets/README.md``): :func:`control_intervals` embeds one feature
+per place and control interval with ``start``/``end`` in epoch ms (end exclusive), the slider
+shows the intervals covering its day, and ``#date=YYYY-MM-DD`` in the URL opens it at that
+date. A search box finds control and event places by name. :func:`map_fragment` gives the
+map as a ``<div>`` to paste into another page.
+
 Output is deterministic: folium's random element ids are replaced by counter-based ones, JSON
 is written in input order, and the file is written atomically (temp file + ``os.replace``).
 """
@@ -22,6 +29,7 @@ import json
 import math
 import os
 import re
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -36,7 +44,8 @@ from folium.template import Template
 from ..export import atomic_write
 
 __all__ = [
-    "ACTORS", "EVENT_TYPES", "build_map", "render_map", "render_png", "load_default_boundaries",
+    "ACTORS", "EVENT_TYPES", "build_map", "control_as_of", "control_intervals", "events_until",
+    "map_fragment", "render_map", "render_png", "load_default_boundaries",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -194,6 +203,112 @@ def _collection(fc: Optional[Mapping]) -> dict:
     return {"type": "FeatureCollection", "features": _features(fc)}
 
 
+DAY_MS = 86_400_000
+#: the end of an interval that has not ended (epoch ms of 10000-01-01, later than any date)
+FAR_FUTURE_MS = 253_402_300_800_000
+_EPOCH = date(1970, 1, 1)
+
+
+def _iso_day(value: Any) -> Optional[date]:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _ms(d: date) -> int:
+    return (d - _EPOCH).days * DAY_MS
+
+
+def _history(p: Mapping) -> list:
+    """A place's control intervals; a place without ``history`` is one open interval."""
+    hist = p.get("history")
+    if isinstance(hist, list) and hist:
+        return [iv for iv in hist if isinstance(iv, Mapping)]
+    ctrl = p.get("controller")
+    return [{"controller": ctrl[0] if isinstance(ctrl, list) and ctrl else ctrl,
+             "status": p.get("status"), "start": None, "end": None,
+             "claimants": [c for c in (ctrl if isinstance(ctrl, list) else [ctrl]) if c],
+             "sources": []}]
+
+
+def control_intervals(control: Optional[Mapping], events: Optional[Mapping] = None) -> dict:
+    """The time-slider layer: one Point feature per place AND control interval.
+
+    ``start``/``end`` are epoch milliseconds (UTC midnight), ``end`` exclusive (a place that
+    changes hands on a day is drawn once that day); an open end is ``FAR_FUTURE_MS``, a null
+    start the earliest date in the data. ``pi`` indexes the place in the control collection
+    (whose ``history`` the popup shows), ``hi`` the interval in that history. The result also
+    carries ``first``/``last`` (ISO dates: the slider's range) and ``latest``.
+    """
+    days: list[date] = []
+    places = _features(control)
+    for f in places:
+        p = f.get("properties") or {}
+        for iv in _history(p):
+            days.extend(d for d in (_iso_day(iv.get("start")), _iso_day(iv.get("end"))) if d)
+        if _iso_day(p.get("as_of")):
+            days.append(_iso_day(p.get("as_of")))
+    for f in _features(events):
+        d = _iso_day((f.get("properties") or {}).get("date"))
+        if d:
+            days.append(d)
+    first = min(days) if days else None
+    last = max(days) if days else None
+    feats = []
+    for pi, f in enumerate(places):
+        g = f.get("geometry") or {}
+        if g.get("type") != "Point" or not g.get("coordinates"):
+            continue
+        p = f.get("properties") or {}
+        for hi, iv in enumerate(_history(p)):
+            start, end = _iso_day(iv.get("start")), _iso_day(iv.get("end"))
+            claimants = [c for c in (iv.get("claimants") or []) if isinstance(c, str)]
+            feats.append({"type": "Feature", "geometry": g, "properties": {
+                "pi": pi, "hi": hi,
+                "place": p.get("place") or p.get("name") or p.get("place_id"),
+                "admin1": p.get("admin1"), "controller": iv.get("controller"),
+                "status": iv.get("status"), "claimants": claimants,
+                "start": _ms(start) if start else (_ms(first) if first else 0),
+                "end": _ms(end) if end else FAR_FUTURE_MS}})
+    return {"type": "FeatureCollection", "features": feats,
+            "first": first.isoformat() if first else None,
+            "last": last.isoformat() if last else None}
+
+
+def control_as_of(control: Optional[Mapping], day: Optional[date]) -> Optional[dict]:
+    """A copy of the control collection with ``controller``/``status`` taken from each
+    place's history on that day (places not yet reported are left out)."""
+    if not _features(control) or day is None:
+        return control  # type: ignore[return-value]
+    feats = []
+    for f in _features(control):
+        p = dict(f.get("properties") or {})
+        hist = p.get("history")
+        if isinstance(hist, list) and hist:
+            now = next((iv for iv in hist if isinstance(iv, Mapping)
+                        and (_iso_day(iv.get("start")) is None or _iso_day(iv.get("start")) <= day)
+                        and (_iso_day(iv.get("end")) is None or day < _iso_day(iv.get("end")))), None)
+            if now is None:
+                continue
+            p.update(controller=now.get("controller"), status=now.get("status"), as_of=day.isoformat())
+        feats.append({**f, "properties": p})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def events_until(events: Mapping, day: Optional[date]) -> dict:
+    """The events dated on or before the day (undated events are kept)."""
+    if day is None:
+        return _collection(events)
+    feats = [f for f in _features(events)
+             if not (_iso_day((f.get("properties") or {}).get("date")) or day) > day]
+    return {"type": "FeatureCollection", "features": feats}
+
+
 def load_default_boundaries() -> Optional[dict]:
     """The packaged governorate/district boundaries, or None when they are missing."""
     from ..gazetteer import tables_dir
@@ -271,10 +386,26 @@ def legend_html(*, has_control: bool = False, has_roads: bool = True) -> str:
     notes = ["Colour: the event&rsquo;s first actor (for a change of control without one, the side that took it)."]
     if has_roads:
         notes.append('<span class="ge-line"></span> event along a road (dash pattern by type).')
+    control = ""
     if has_control:
-        notes.append("White-ringed dots: who controls a place (same colours; faded = contested).")
+        held = ('<svg width="18" height="18" viewBox="-1.15 -1.15 2.3 2.3" aria-hidden="true">'
+                f'<circle r="0.62" fill="{ACTORS["hts"][1]}" stroke="#ffffff" stroke-width="0.22"/></svg>')
+        contested = ('<svg width="18" height="18" viewBox="-1.15 -1.15 2.3 2.3" aria-hidden="true">'
+                     f'<circle r="0.7" fill="{ACTORS["hts"][1]}" fill-opacity="0.55" '
+                     f'stroke="{ACTORS["syrian_government"][1]}" stroke-width="0.3" '
+                     'stroke-dasharray="0.35 0.25"/></svg>')
+        control = ('<div class="ge-control-legend"><h4>Control of places (time slider)</h4>'
+                   f'<div class="ge-row">{held}Held: filled dot in the controller&rsquo;s colour '
+                   '(white ring)</div>'
+                   f'<div class="ge-row">{contested}Contested: faded fill of one claimant, '
+                   'dashed ring of the other</div>'
+                   '<div class="ge-note">The slider (bottom left) shows who held each place on '
+                   'that day: a control interval is drawn from its start up to, not including, '
+                   'the day the place changes hands. It opens at the latest date; '
+                   '<code>#date=YYYY-MM-DD</code> in the address opens it at that date. '
+                   'Tick &ldquo;events up to this date&rdquo; to hide later events.</div></div>')
     return ('<div class="ge-cols"><div><h4>Actor (colour)</h4>' + actors + '</div>'
-            '<div><h4>Event type (symbol)</h4>' + types + '</div></div>'
+            '<div><h4>Event type (symbol)</h4>' + types + '</div></div>' + control +
             '<div class="ge-note">' + "<br>".join(notes) + '</div>')
 
 
@@ -346,14 +477,17 @@ class _Finish(MacroElement):
         {% macro script(this, kwargs) %}
             {{ this.runtime.get_name() }}.legend(GeoEvents.readJSON({{ this.legend_id|tojson }}));
             {{ this.runtime.get_name() }}.fit({{ this.fallback|tojson }});
+            {{ this.runtime.get_name() }}.timeSlider({{ this.as_of|tojson }});
+            {{ this.runtime.get_name() }}.searchBox();
             window.geoeventsMap = {{ this._parent.get_name() }};
             window.geoevents = {{ this.runtime.get_name() }};
         {% endmacro %}
     """)
 
-    def __init__(self, runtime: _Runtime, legend_id: str):
+    def __init__(self, runtime: _Runtime, legend_id: str, as_of: Optional[str] = None):
         super().__init__()
         self._name = "geoevents_finish"
+        self.as_of = as_of
         self.runtime = runtime
         self.legend_id = legend_id
         self.fallback = SYRIA_BOUNDS
@@ -389,7 +523,8 @@ def _stable_ids(root: Element) -> None:
 def build_map(events: Mapping, *, mentions: Optional[Mapping] = None,
               control: Optional[Mapping] = None, boundaries: Optional[Mapping] = None,
               title: str = "geoevents", tiles: Optional[str] = None,
-              tiles_attribution: Optional[str] = None) -> folium.Map:
+              tiles_attribution: Optional[str] = None,
+              as_of: Optional[date | str] = None) -> folium.Map:
     """A folium Map of the events (self-contained; displays itself in Jupyter).
 
     ``events``: FeatureCollection of Point/LineString events. ``boundaries``: FeatureCollection
@@ -397,6 +532,8 @@ def build_map(events: Mapping, *, mentions: Optional[Mapping] = None,
     empty collection: no base layer). ``control``: places with ``controller`` and ``status``.
     ``mentions``: place mentions, drawn aggregated per place as a hidden layer. ``tiles``: URL
     template of an online tile layer (the only thing that makes the map use the network).
+    ``as_of``: the date the control time slider opens at (default: the latest date in the
+    data; a ``#date=YYYY-MM-DD`` URL fragment overrides both).
     """
     if boundaries is None:
         boundaries = load_default_boundaries()
@@ -449,8 +586,10 @@ def build_map(events: Mapping, *, mentions: Optional[Mapping] = None,
                              show=False, key="mentions"), name="mentions")
     if _features(control):
         fig.html.add_child(_json_block("geoevents-control", _collection(control)), name="data_control")
-        m.add_child(_JsLayer(runtime, "controlLayer", "geoevents-control", "Control of places",
-                             key="control"), name="control")
+        fig.html.add_child(_json_block("geoevents-control-intervals", control_intervals(control, events)),
+                           name="data_control_intervals")
+        m.add_child(_JsLayer(runtime, "controlLayer", "geoevents-control-intervals", "Control of places",
+                             arg="geoevents-control", key="control"), name="control")
 
     fig.html.add_child(_json_block("geoevents-events", _collection(events)), name="data_events")
     m.add_child(_JsLayer(runtime, "roadsLayer", "geoevents-events", "Events on roads", key="roads"),
@@ -458,7 +597,9 @@ def build_map(events: Mapping, *, mentions: Optional[Mapping] = None,
     m.add_child(_JsLayer(runtime, "eventsLayer", "geoevents-events", "Events", key="events"),
                 name="events")
     m.add_child(folium.LayerControl(collapsed=False, position="topright"), name="layer_control")
-    m.add_child(_Finish(runtime, "geoevents-legend"), name="geoevents_finish")
+    day = _iso_day(as_of.isoformat() if isinstance(as_of, date) else as_of)
+    m.add_child(_Finish(runtime, "geoevents-legend", day.isoformat() if day else None),
+                name="geoevents_finish")
     _stable_ids(fig)
     return m
 
@@ -469,13 +610,36 @@ def map_html(events: Mapping, **kwargs: Any) -> str:
     return m.get_root().render()
 
 
+_HEAD_DROP = re.compile(r"^\s*(html,\s*body\s*\{|#map\s*\{)", re.S)
+
+
+def map_fragment(events: Mapping, **kwargs: Any) -> str:
+    """The map as an HTML fragment to paste into a report page: one ``<div>`` holding the
+    inline styles and scripts, the map and its script (no ``<html>``/``<head>``/``<body>``,
+    and none of folium's page-wide ``html, body`` styles)."""
+    page = map_html(events, **kwargs)
+    head = page[page.index("<head>") + 6:page.index("</head>")]
+    body = page[page.index("<body>") + 6:page.index("</body>")]
+    tail = page[page.index("</body>") + 7:page.rindex("</html>")]
+    parts = []
+    for m in re.finditer(r"<(script|style)\b[^>]*>(.*?)</\1>", head, re.S | re.I):
+        if m.group(1).lower() == "style" and _HEAD_DROP.match(m.group(2)):
+            continue
+        parts.append(m.group(0))
+    return ('<div class="geoevents-fragment" style="position:relative;width:100%;height:640px">\n'
+            + "\n".join(parts) + "\n" + body.strip() + "\n" + tail.strip() + "\n</div>\n")
+
+
 def render_map(events: Mapping, out_path: str | Path, *, mentions: Optional[Mapping] = None,
                control: Optional[Mapping] = None, boundaries: Optional[Mapping] = None,
                title: str = "geoevents", tiles: Optional[str] = None,
-               tiles_attribution: Optional[str] = None) -> None:
-    """Write the self-contained HTML map of :func:`build_map` to ``out_path`` atomically."""
-    text = map_html(events, mentions=mentions, control=control, boundaries=boundaries,
-                    title=title, tiles=tiles, tiles_attribution=tiles_attribution)
+               tiles_attribution: Optional[str] = None, as_of: Optional[date | str] = None,
+               fragment: bool = False) -> None:
+    """Write the self-contained HTML map of :func:`build_map` to ``out_path`` atomically
+    (``fragment``: the :func:`map_fragment` instead of a whole page)."""
+    text = (map_fragment if fragment else map_html)(
+        events, mentions=mentions, control=control, boundaries=boundaries, title=title,
+        tiles=tiles, tiles_attribution=tiles_attribution, as_of=as_of)
     atomic_write(out_path, text)
 
 

@@ -171,6 +171,8 @@
       }
     });
     this.layers.events = layer;
+    this.eventData = this.eventData || {};
+    this.eventData.events = data;
     return this._popup(layer, this.eventPopup);
   };
 
@@ -187,46 +189,306 @@
       }
     });
     this.layers.roads = layer;
+    this.eventData = this.eventData || {};
+    this.eventData.roads = data;
     return this._popup(layer, this.eventPopup);
   };
 
-  GeoEvents.prototype.controlPopup = function (p) {
-    var rows = [['Controller', this.actorsHtml(p.controller)], ['Status', esc(p.status || 'unknown')]];
-    if (p.date) { rows.push(['As of', esc(p.date)]); }
-    if (p.source) { rows.push(['Source', esc(p.source)]); }
-    return '<div class="ge-popup"><div class="ge-pop-title">' + esc(p.name || p.place || p.place_id || 'place') +
-      (p.admin1 ? ', ' + esc(p.admin1) : '') + '</div><table class="ge-pop-table">' +
-      rows.map(function (r) { return '<tr><th>' + r[0] + '</th><td>' + r[1] + '</td></tr>'; }).join('') +
-      '</table></div>';
+  var DAY = 86400000;
+
+  /** 'YYYY-MM-DD' -> epoch ms (UTC midnight), or null. */
+  function dayMs(s) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(typeof s === 'string' ? s : '');
+    return m ? Date.UTC(+m[1], +m[2] - 1, +m[3]) : null;
+  }
+
+  function isoDay(t) {
+    return new Date(t).toISOString().slice(0, 10);
+  }
+
+  /** Fill colour and ring of a control interval: held = controller's colour with a white
+   * ring; contested = faded fill of the first claimant, dashed ring of the second. */
+  GeoEvents.prototype.controlStyle = function (p) {
+    var cl = list(p.claimants), contested = p.status === 'contested' || p.controller === 'contested';
+    if (contested) {
+      var a = cl[0] || null, b = cl[1] || cl[0] || null;
+      return {renderer: this.canvas, radius: 7, weight: 3, opacity: 1, dashArray: '3 3',
+              color: b ? this.actorColour(b) : '#555555',
+              fillColor: a ? this.actorColour(a) : this.cfg.unknown.colour, fillOpacity: 0.55};
+    }
+    var c = p.controller || cl[0];
+    return {renderer: this.canvas, radius: 6, weight: 1.5, opacity: 1, dashArray: null,
+            color: '#ffffff', fillColor: c ? this.actorColour(c) : this.cfg.unknown.colour,
+            fillOpacity: 0.9};
   };
 
-  /** Places coloured by controller. A later time slider can rebuild this layer from a
-   * filtered copy of the data (see GeoEvents.prototype.setControl). */
-  GeoEvents.prototype.controlLayer = function (data) {
+  GeoEvents.prototype.controllerHtml = function (iv) {
+    var cl = list(iv.claimants);
+    if (iv.controller === 'contested' || iv.status === 'contested') {
+      return '<b>contested</b>' + (cl.length ? ' (' + this.actorsHtml(cl) + ')' : '');
+    }
+    return this.actorsHtml(iv.controller || cl);
+  };
+
+  GeoEvents.prototype.sourceHtml = function (s) {
+    if (!s || typeof s !== 'object') { return ''; }
+    if (s.source === 'baseline' && !s.sentence) { return '<div class="ge-src ge-muted">baseline</div>'; }
+    var url = safeUrl(s.url), out = esc(s.source || (url || 'source'));
+    if (url) { out = '<a href="' + esc(url) + '" target="_blank" rel="noopener noreferrer">' + out + '</a>'; }
+    var meta = [s.status, s.date_source === 'published' ? 'dated by publication' : null]
+      .filter(Boolean).map(esc).join(', ');
+    return '<div class="ge-src">' + out + (meta ? ' <span class="ge-muted">(' + meta + ')</span>' : '') +
+      (s.sentence ? '<blockquote class="ge-pop-quote">' + esc(s.sentence) + '</blockquote>' : '') + '</div>';
+  };
+
+  /** Popup of a control interval: the place, who holds it at the slider date, its history. */
+  GeoEvents.prototype.controlPopup = function (p) {
+    var self = this, place = (this.controlPlaces && this.controlPlaces[p.pi]) || {};
+    var pp = place.properties || {}, hist = list(pp.history);
+    var h = '<div class="ge-popup ge-control-popup"><div class="ge-pop-title">' +
+      esc(p.place || pp.place || pp.name || pp.place_id || 'place') +
+      (p.admin1 ? ', ' + esc(p.admin1) : '') + '</div>';
+    var when = this.date !== undefined && this.date !== null ? isoDay(this.date) : null;
+    h += '<table class="ge-pop-table"><tr><th>Controller</th><td>' + this.controllerHtml(p) +
+      (when ? ' <span class="ge-muted">as of ' + esc(when) + '</span>' : '') + '</td></tr>' +
+      '<tr><th>Status</th><td>' + esc(p.status || 'unknown') + '</td></tr></table>';
+    if (hist.length) {
+      h += '<div class="ge-hist-title">History</div><ol class="ge-hist">';
+      hist.forEach(function (iv, i) {
+        if (!iv || typeof iv !== 'object') { return; }
+        h += '<li' + (i === p.hi ? ' class="ge-hist-now"' : '') + '><div>' + self.controllerHtml(iv) +
+          ' <span class="ge-muted">' + esc(iv.start || '…') + ' &ndash; ' + esc(iv.end || 'now') +
+          (iv.status ? ', ' + esc(iv.status) : '') + '</span></div>' +
+          list(iv.sources).map(function (s) { return self.sourceHtml(s); }).join('') + '</li>';
+      });
+      h += '</ol>';
+    }
+    return h + '</div>';
+  };
+
+  /** Control of places: one feature per place and control interval (start <= t < end, epoch
+   * ms); the time slider shows the intervals covering its date. placesId: the JSON block of
+   * the places themselves (with their history, for the popups). */
+  GeoEvents.prototype.controlLayer = function (data, placesId) {
     var self = this;
-    var layer = L.geoJSON(data, {
-      filter: function (f) { return geomType(f) === 'Point'; },
+    this.controlData = data;
+    this.controlPlaces = (placesId && readJSON(placesId) || {}).features || [];
+    var layer = L.geoJSON(null, {
       pointToLayer: function (f, latlng) {
-        var p = f.properties || {}, c = list(p.controller);
-        var contested = /contest|disput|unclear|unknown/i.test(String(p.status || ''));
-        return L.circleMarker(latlng, {
-          renderer: self.canvas, radius: 5, color: '#ffffff', weight: 1.5, opacity: 1,
-          dashArray: contested ? '2 2' : null,
-          fillColor: c.length ? self.actorColour(c[0]) : self.cfg.unknown.colour,
-          fillOpacity: contested ? 0.45 : 0.85
-        });
+        return L.circleMarker(latlng, self.controlStyle(f.properties || {}));
       }
     });
     this.layers.control = layer;
-    return this._popup(layer, this.controlPopup);
+    this._popup(layer, this.controlPopup);
+    this.setDate(null);
+    return layer;
   };
 
-  /** Replace the control layer's features (for a time slider): keeps the layer object. */
-  GeoEvents.prototype.setControl = function (data) {
-    var layer = this.layers.control;
-    if (!layer) { return; }
-    layer.clearLayers();
-    layer.addData(data);
+  /** Show control (and, when asked, events) as of the day t (epoch ms; null = latest). */
+  GeoEvents.prototype.setDate = function (t) {
+    var d = this.controlData, layer = this.layers.control;
+    if (t === null || t === undefined) { t = d && dayMs(d.last); }
+    this.date = (t === null || t === undefined) ? null : t;
+    if (layer && d) {
+      var feats = this.date === null ? d.features : d.features.filter(function (f) {
+        var p = f.properties || {};
+        return p.start <= t && t < p.end;
+      });
+      layer.clearLayers();
+      // Re-added last, the (smaller) place dots draw over event glyphs on the shared canvas:
+      // a click on a dot opens the place's history, around it the event.
+      layer.addData({type: 'FeatureCollection', features: feats});
+    }
+    this.filterEvents();
+    if (this.sliderLabel && this.date !== null) { this.sliderLabel.textContent = isoDay(this.date); }
+    return this.date === null ? null : isoDay(this.date);
+  };
+
+  /** Events dated after the slider date are hidden while the checkbox is ticked (undated
+   * events stay). */
+  GeoEvents.prototype.filterEvents = function () {
+    var self = this, on = !!this.eventsByDate && this.date !== null;
+    ['events', 'roads'].forEach(function (k) {
+      var layer = self.layers[k], data = self.eventData && self.eventData[k];
+      if (!layer || !data) { return; }
+      if (!on && !layer._geFiltered) { return; }
+      layer._geFiltered = on;
+      layer.clearLayers();
+      layer.addData(on ? {type: 'FeatureCollection', features: data.features.filter(function (f) {
+        var t = dayMs(f.properties && f.properties.date);
+        return t === null || t <= self.date;
+      })} : data);
+    });
+  };
+
+  /** The time slider control: a range input over the days from the first to the last date
+   * in the control data. Opens at #date=YYYY-MM-DD, else asOf, else the last day. */
+  GeoEvents.prototype.timeSlider = function (asOf) {
+    var self = this, d = this.controlData;
+    var t0 = d && dayMs(d.first), t1 = d && dayMs(d.last);
+    if (t0 === null || t1 === null || t0 === undefined) { return null; }
+    var days = Math.round((t1 - t0) / DAY);
+    function fromHash() {
+      var m = /(?:^#|&)date=(\d{4}-\d{2}-\d{2})/.exec(root.location.hash || '');
+      return m ? dayMs(m[1]) : null;
+    }
+    var start = fromHash();
+    if (start === null) { start = dayMs(asOf); }
+    if (start === null) { start = t1; }
+    var ctl = L.control({position: 'bottomleft'});
+    ctl.onAdd = function () {
+      var div = L.DomUtil.create('div', 'ge-slider');
+      var top = L.DomUtil.create('div', 'ge-slider-top', div);
+      var title = L.DomUtil.create('span', 'ge-slider-title', top);
+      title.textContent = 'Control as of ';
+      self.sliderLabel = L.DomUtil.create('b', 'ge-slider-date', top);
+      var input = self.slider = L.DomUtil.create('input', 'ge-slider-input', div);
+      input.type = 'range';
+      input.min = '0';
+      input.max = String(days);
+      input.step = '1';
+      input.setAttribute('aria-label', 'Date of the control map');
+      var ends = L.DomUtil.create('div', 'ge-slider-ends ge-muted', div);
+      ends.textContent = isoDay(t0) + ' \u2013 ' + isoDay(t1);
+      var lab = L.DomUtil.create('label', 'ge-slider-events', div);
+      var box = L.DomUtil.create('input', '', lab);
+      box.type = 'checkbox';
+      lab.appendChild(document.createTextNode(' events up to this date'));
+      L.DomEvent.on(input, 'input change', function () {
+        self.setDate(t0 + (+input.value) * DAY);
+      });
+      L.DomEvent.on(box, 'change', function () {
+        self.eventsByDate = box.checked;
+        self.filterEvents();
+      });
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    ctl.addTo(this.map);
+    this.sliderDate = function (iso) {
+      var t = dayMs(iso);
+      if (t === null) { return null; }
+      t = Math.min(Math.max(t, t0), t1);
+      self.slider.value = String(Math.round((t - t0) / DAY));
+      return self.setDate(t0 + (+self.slider.value) * DAY);
+    };
+    this.sliderDate(isoDay(start));
+    L.DomEvent.on(root, 'hashchange', function () {
+      var t = fromHash();
+      if (t !== null) { self.sliderDate(isoDay(t)); }
+    });
+    return ctl;
+  };
+
+  function fold(s) {
+    s = String(s || '').toLowerCase();
+    if (s.normalize) { s = s.normalize('NFD').replace(/[\u0300-\u036f]/g, ''); }
+    return s.replace(/[\u2018\u2019\u02bb\u02bc\u02be\u02bf'`\-]/g, '').replace(/\s+/g, ' ').trim();
+  }
+
+  /** The places a search can find: control places, then event places (Points; a road by
+   * its first vertex), one entry per name and kind. */
+  GeoEvents.prototype.searchIndex = function () {
+    var out = [], seen = {};
+    function add(name, admin1, latlng, kind, key) {
+      if (!name || !latlng) { return; }
+      var k = kind + '|' + fold(name) + '|' + fold(admin1);
+      if (seen[k]) { return; }
+      seen[k] = true;
+      out.push({name: String(name), admin1: admin1 ? String(admin1) : '', latlng: latlng, kind: kind,
+                key: key, folded: fold(name)});
+    }
+    (this.controlPlaces || []).forEach(function (f, i) {
+      var p = f.properties || {}, c = f.geometry && f.geometry.type === 'Point' && f.geometry.coordinates;
+      add(p.place || p.name || p.place_id, p.admin1, c ? L.latLng(c[1], c[0]) : null, 'control', i);
+    });
+    var ev = this.eventData && this.eventData.events;
+    ((ev && ev.features) || []).forEach(function (f) {
+      var p = f.properties || {}, g = f.geometry || {}, c = null;
+      if (g.type === 'Point') { c = g.coordinates; }
+      else if (g.type === 'LineString' && g.coordinates && g.coordinates.length) { c = g.coordinates[0]; }
+      add(p.place, p.admin1, c ? L.latLng(c[1], c[0]) : null, 'event', p.event_id);
+    });
+    return out;
+  };
+
+  /** Pan to a search result and open its popup (the drawn marker's when there is one). */
+  GeoEvents.prototype.showResult = function (r) {
+    var self = this, target = null, layer = r.kind === 'control' ? this.layers.control : this.layers.events;
+    this.map.setView(r.latlng, Math.max(this.map.getZoom(), 10));
+    if (layer && this.map.hasLayer(layer)) {
+      layer.eachLayer(function (l) {
+        var p = (l.feature && l.feature.properties) || {};
+        if (!target && (r.kind === 'control' ? p.pi === r.key : p.event_id === r.key)) { target = l; }
+      });
+    }
+    if (target) {
+      target.fire('click', {latlng: target.getLatLng()}, true);
+      return;
+    }
+    var html;
+    if (r.kind === 'control') {
+      html = this.controlPopup({pi: r.key, hi: -1, place: r.name, admin1: r.admin1,
+                                controller: null, status: 'not reported yet', claimants: []});
+    } else {
+      var ev = (this.eventData.events.features || []).filter(function (x) {
+        return x.properties && x.properties.event_id === r.key;
+      })[0];
+      html = this.eventPopup((ev && ev.properties) || {place: r.name});
+    }
+    L.popup({maxWidth: 380}).setLatLng(r.latlng).setContent(html).openOn(this.map);
+  };
+
+  /** A search box (top left): type a place name, pick a result. */
+  GeoEvents.prototype.searchBox = function () {
+    var self = this, index = null;
+    var ctl = L.control({position: 'topleft'});
+    ctl.onAdd = function () {
+      var div = L.DomUtil.create('div', 'ge-search');
+      var input = L.DomUtil.create('input', 'ge-search-input', div);
+      input.type = 'search';
+      input.placeholder = 'Find a place\u2026';
+      input.setAttribute('aria-label', 'Find a place');
+      var ul = L.DomUtil.create('ul', 'ge-search-list', div);
+      var results = [];
+      function render() {
+        index = index || self.searchIndex();
+        var q = fold(input.value);
+        ul.textContent = '';
+        results = [];
+        if (!q) { return; }
+        var pre = [], mid = [];
+        index.forEach(function (r) {
+          var i = r.folded.indexOf(q);
+          if (i === 0) { pre.push(r); } else if (i > 0) { mid.push(r); }
+        });
+        results = pre.concat(mid).slice(0, 12);
+        results.forEach(function (r, i) {
+          var li = L.DomUtil.create('li', 'ge-search-item', ul);
+          li.textContent = r.name + (r.admin1 ? ', ' + r.admin1 : '');  // text, never HTML
+          var kind = L.DomUtil.create('span', 'ge-muted', li);
+          kind.textContent = r.kind === 'control' ? ' \u00b7 control' : ' \u00b7 event';
+          L.DomEvent.on(li, 'click', function () { pick(i); });
+        });
+      }
+      function pick(i) {
+        if (!results[i]) { return; }
+        self.showResult(results[i]);
+        ul.textContent = '';
+      }
+      L.DomEvent.on(input, 'input', render);
+      L.DomEvent.on(input, 'keydown', function (e) {
+        if (e.key === 'Enter') { pick(0); }
+        if (e.key === 'Escape') { input.value = ''; ul.textContent = ''; }
+      });
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      self.searchInput = input;
+      return div;
+    };
+    ctl.addTo(this.map);
+    return ctl;
   };
 
   GeoEvents.prototype.mentionPopup = function (p) {
@@ -312,6 +574,7 @@
   };
 
   GeoEvents.esc = esc;
+  GeoEvents.dayMs = dayMs;
   GeoEvents.safeUrl = safeUrl;
   GeoEvents.readJSON = readJSON;
   GeoEvents.GlyphMarker = GlyphMarker;
