@@ -49,6 +49,8 @@ LIST_GAP = re.compile(r"\s*(?:,|and|or|,\s*and|,\s*as well as|as well as)\s*(?:t
                       re.I)
 LOCATOR_GAP = re.compile(r"\s*,?\s*(?:(?:just\s+)?(?:north|south|east|west)\w*\s+of|near|"
                          r"outside|in|beside|close to)\s+(?:the\s+)?", re.I)
+LED_BY = re.compile(r"\b(?:led|spearheaded|driven|headed|dominated)\s+by\s+(?:the\s+)?"
+                    r"(?:[\w-]+\s+){0,3}$")
 RELATIVE = re.compile(r"\b(?:that|which|who)\s+$", re.I)
 REPORTING = re.compile(r"\b(?:said|says|say|claimed|claims|denied|denies|reported|reports|"
                        r"announced|added|stated|told|according to)\b", re.I)
@@ -111,7 +113,9 @@ class EventBuilder:
         # one regex pass per lexicon row over the whole text, then bucketed by sentence
         low = lower(text)
         raw_actors = self._actors(low)
-        leads = _lead_actors(self.lex, [a.actor for a in raw_actors])
+        leading = [a.actor for a in raw_actors if a.actor in REBEL_FORCES and (
+            LED_BY.search(low, max(0, a.start - 45), a.start) or low.startswith("-led", a.end))]
+        leads = _lead_actors(self.lex, [a.actor for a in raw_actors], leading)
         # generic "rebels" are the document's main named rebel force (HTS in a report on
         # Aleppo, the Southern Operations Room in one on Daraa)
         all_actors = [replace(a, actor=leads.rebels) if a.actor == "opposition" else
@@ -348,7 +352,10 @@ class EventBuilder:
             # the side that withdraws cedes the place to the document's lead ground actor,
             # or to its usual opponent; an unnamed withdrawer is the lead's opponent
             loser = actor or ([_opponent(self.lex, lead, leads)] if lead else [])
-            gainer = _opponent(self.lex, loser[0], leads) if loser else ""
+            named = [a.actor for a in after if loser and a.actor not in loser
+                     and _side(self.lex, a.actor) in ENEMIES.get(_side(self.lex, loser[0]), ())]
+            # "SDF fighters pulled out of Manbij as Turkish-backed forces advanced"
+            gainer = named[0] if named else (_opponent(self.lex, loser[0], leads) if loser else "")
             return tuple(x for x in loser if x), ((gainer,) if gainer else ())
         if not actor and t.type != "attack":    # a car bomb has no default author
             actor = [lead] if lead else []
@@ -418,9 +425,12 @@ ENEMIES = {"opposition": ("government", "sdf"), "government": ("opposition", "is
 REBEL_FORCES = ("hts", "sna", "southern_operations_room")
 
 
-def _lead_actors(lex: Lexicon, actors: list[str]) -> _Leads:
+def _lead_actors(lex: Lexicon, actors: list[str], leading: list[str] = ()) -> _Leads:
+    """``leading``: rebel forces the text says lead ("led by HTS", "HTS-led"); without
+    one, generic rebels are the rebel force named at least twice, else just rebels."""
     named = Counter(a for a in actors if a in REBEL_FORCES)
-    rebels = max(REBEL_FORCES, key=lambda a: (named[a], a == "hts")) if named else "opposition"
+    top = max(REBEL_FORCES, key=lambda a: (named[a], a == "hts"))
+    rebels = leading[0] if leading else (top if named[top] >= 2 else "opposition")
     counts = Counter(rebels if a == "opposition" else a.split(":", 1)[-1] for a in actors)
     ranked = sorted(counts, key=lambda a: (-counts[a], a))
     ground = [a for a in ranked if _side(lex, a) in ("opposition", "sdf", "isis")] or \
@@ -468,6 +478,8 @@ def _tolls(s: str) -> list[tuple[int, Optional[int], Optional[str], int]]:
     for m in TOLL.finditer(s):
         raw = m.group(2).lower()
         following = " ".join(re.findall(r"[a-z]+", s[m.end(2):m.end(2) + 60].lower())[:5])
+        if NOT_COUNT.match(following):
+            continue            # "14 November", "10 kilometres", "three years"
         if not re.search(r"\b(?:" + VICTIMS.pattern + r")\b", following) and \
                 not KILL.match(following):
             continue
@@ -486,6 +498,9 @@ def _tolls(s: str) -> list[tuple[int, Optional[int], Optional[str], int]]:
     return sorted(out)
 
 
+NOT_COUNT = re.compile(r"(?:january|february|march|april|may|june|july|august|september|"
+                       r"october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|"
+                       r"km|kilomet|mile|year|month|week|day|hour|minute|percent|per)", re.I)
 TOLL_AT = re.compile(r"\btoll\b[^.;]{0,40}?\b(?:at|to|of|reached|rose to)\s+(?:at least\s+)?"
                      r"(\d[\d,]*)", re.I)
 

@@ -241,3 +241,30 @@ def test_one_sense_per_spelling_not_per_key(extract):
     evs = extract("Rebels in Daraa surrendered. Opposition factions withdrew from Daraya.")
     e = only(evs, "control_change")
     assert e.mention.place.name.startswith("Daray")
+
+
+def test_generic_rebels_are_a_named_force_only_when_the_text_says_so(extract):
+    e = only(extract("Turkish-backed forces advanced. Rebels captured Khan Tuman."),
+             "control_change")
+    assert e.actor == ("opposition",)
+    e = only(extract("The offensive, spearheaded by the Syrian National Army, grew. "
+                     "Rebels captured Khan Tuman."), "control_change")
+    assert e.actor == ("sna",)
+
+
+def test_a_date_is_not_a_toll(extract):
+    e = only(extract("Helicopters dropped barrel bombs on Darayya on 14 November 2016, "
+                     "killing 7 people."), "airstrike")
+    assert e.fatalities == 7 and e.date == date(2016, 11, 14)
+
+
+def test_a_ministry_speaking_for_its_own_aircraft(extract):
+    e = only(extract("The Russian defence ministry denied that its aircraft had struck a "
+                     "hospital in Maarat al-Numan."), "airstrike")
+    assert e.actor == ("russia",) and e.status == "disputed"
+
+
+def test_withdrawal_cedes_to_the_side_named_in_the_sentence(extract):
+    e = only(extract("SDF fighters pulled out of Manbij on Monday as Turkish-backed forces "
+                     "advanced."), "control_change")
+    assert e.from_actor == ("sdf",) and e.to_actor == ("sna",)
