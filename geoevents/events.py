@@ -379,8 +379,12 @@ class EventBuilder:
         enemies = [a.actor for a in doers if a.actor not in actor
                    and _side(self.lex, a.actor) in ENEMIES.get(side, ())
                    and not re.match(r",\s*(?:a|an)\b", s[s.rfind(",", 0, a.start):a.start])]
+        if t.text.endswith((" on", " against", " at", " targeting")):
+            # "strikes on Hezbollah targets": the trigger's own preposition names the object
+            objects = [a.actor for a in after[:1] if a.start - t.end < 20
+                       and a.actor not in actor] + objects
         target = objects[:1] or holders[:1] or enemies[:1]
-        if not target and actor:
+        if not target and actor and t.type != "other":
             target = [_opponent(self.lex, actor[0], leads)]
         return tuple(actor), tuple(x for x in target if x)
 
