@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Optional
 
@@ -78,8 +78,9 @@ MASKED_ACTORS = frozenset({"hts", "opposition", "faction:opposition", "sna", "sd
 
 @lru_cache(maxsize=1)
 def _masked_pattern() -> re.Pattern:
-    return re.compile("|".join(f"(?:{rx.pattern})" for actor, rx, _ in lexicon().actor_nouns
-                               if actor in MASKED_ACTORS))
+    groups = [rx.pattern for actor, rx, _ in lexicon().actor_nouns if actor in MASKED_ACTORS]
+    groups += [r"\b(?:" + row[0].lower() + r")\b" for row in lexicon_rows("organisations.txt")]
+    return re.compile("|".join(f"(?:{g})" for g in groups))
 
 
 def masked_spans(text: str) -> list[tuple[int, int]]:
@@ -124,7 +125,15 @@ class Resolver:
         spans = self._misspelled(text, toks, spans)
         self._qualify(text, toks, spans)
         self._disambiguate(spans)
-        return [self._mention(doc, text, toks, s) for s in spans if s.chosen]
+        mentions = [self._mention(doc, text, toks, s) for s in spans if s.chosen]
+        for i in range(1, len(mentions)):
+            # "fled to Lebanon and Turkey", "mediated by Russia and Turkey": a foreign place
+            # coordinated with the one before it plays the same role
+            a, b = mentions[i - 1], mentions[i]
+            if b.place.country != "SY" and a.place.country != "SY" and \
+                    re.fullmatch(r"\s*(?:,|and|,\s*and|or)\s*", text[a.end:b.start]):
+                mentions[i] = replace(b, role=a.role)
+        return mentions
 
     # -- detection -------------------------------------------------------------
     def _detect(self, text: str, toks: list[Token]) -> list[_Span]:
@@ -376,7 +385,7 @@ class Resolver:
         if p.country != "SY" or (p.level == "country" and p.country != "SY"):
             before = text[max(0, start - 30):start]
             if not LOCATIVE.search(before) and ACTOR_VERB.match(text[end:end + 100]) \
-                    or re.search(r"\b(?:by|with|between|and)\s+$", before):
+                    or re.search(r"\b(?:by|with|between)\s+$", before):
                 role = "actor"
         precision = {"country": 3, "admin1": 3, "road": 3, "admin2": 3}.get(p.level, 1)
         if p.level == "region":

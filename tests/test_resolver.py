@@ -184,3 +184,10 @@ def test_spatial_coherence_prefers_the_candidate_near_the_other_places():
     ms = Resolver(Gazetteer([north, south, town]))(
         Document("t", "Rebels took Bzaa Testa and then Tal Testa."))
     assert found(ms, "Tal Testa").place.id == "t:n"
+
+
+def test_outlets_are_not_places_and_coordinated_states_share_a_role(resolve):
+    ms = resolve("Al Jazeera footage showed the strikes. Thousands fled to Lebanon and Turkey. "
+                 "The truce was mediated by Russia and Turkey.")
+    assert [m.text for m in ms] == ["Lebanon", "Turkey", "Russia", "Turkey"]
+    assert [m.role for m in ms] == ["location", "location", "actor", "actor"]
