@@ -17,6 +17,13 @@ shows the intervals covering its day, and ``#date=YYYY-MM-DD`` in the URL opens 
 date. A search box finds control and event places by name. :func:`map_fragment` gives the
 map as a ``<div>`` to paste into another page.
 
+Large maps: above :data:`CLUSTER_THRESHOLD` (3,000) events the events block is embedded by
+:func:`compact_events` (only the properties popups, the date filter and the search read;
+coordinates rounded to 5 decimals; every string once in a table, rows refer to it by index),
+which ``GeoEvents.readJSON`` expands back, and ``geoevents_map.js`` draws point events as grid
+clusters below zoom :data:`CLUSTER_MAX_ZOOM` (see ``assets/README.md``). Smaller maps embed
+the collection as it is. ``benchmarks/bench_map.py`` times build, size and first render.
+
 Output is deterministic: folium's random element ids are replaced by counter-based ones, JSON
 is written in input order, and the file is written atomically (temp file + ``os.replace``).
 """

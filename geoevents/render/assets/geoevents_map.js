@@ -239,7 +239,7 @@
    * pixel coordinates (so cells stay put while panning; computed once per zoom): a cell of
    * several events is one ClusterMarker (radius by count, count as tooltip, a click zooms in),
    * a cell of one event its glyph. From maxZoom on every event is its glyph. Only what lies in
-   * the (padded) view is on the canvas; glyph markers are created on first need and reused,
+   * the view (padded by a quarter) is on the canvas; glyph markers are created on first need and reused,
    * so an open popup survives a pan. The glyphs share one popup like the plain layer. */
   var ClusteredEvents = L.Layer.extend({
     initialize: function (ge, feats, maxZoom) {
@@ -375,7 +375,7 @@
     _update: function () {
       var map = this._map;
       if (!map) { return; }
-      var z = map.getZoom(), b = map.getBounds().pad(0.5), g = {}, c = {}, k, i, cs, m;
+      var z = map.getZoom(), b = map.getBounds().pad(0.25), g = {}, c = {}, k, i, cs, m;
       var s = b.getSouth(), n = b.getNorth(), w = b.getWest(), e = b.getEast();
       if (z >= this.maxZoom) {
         for (k = 0; k < this.active.length; k++) {
