@@ -666,3 +666,139 @@ def test_browser_fragment_in_a_page(browser, tmp_path, slider_events, slider_con
         assert errors == [] and foreign == []
     finally:
         page.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Large maps: compact embedding and grid clustering (above gmap.CLUSTER_THRESHOLD events)
+
+ALEPPO = [37.1343, 36.2021]
+XSS_SPOT = [37.3, 36.3]
+
+
+def _many_events(n, seed=3):
+    import random
+    rng = random.Random(seed)
+    types, actors = list(gmap.EVENT_TYPES), list(gmap.ACTORS)
+    feats = []
+    for i in range(n):
+        # a third of the events in and around Aleppo, the rest over Syria
+        if i % 3 == 0:
+            lon, lat = ALEPPO[0] + rng.uniform(-0.05, 0.05), ALEPPO[1] + rng.uniform(-0.05, 0.05)
+        else:
+            lon, lat = rng.uniform(35.7, 42.3), rng.uniform(32.3, 37.3)
+        sentence = f"Fighting was reported in sector {i // 3} of the area, according to several local sources cited by a war monitor this week."
+        feats.append(_event(f"evt-{i:06d}", lon + 1e-7, lat, rng.choice(types), [rng.choice(actors)],
+                            place=f"Town {i % 50}", admin1="Aleppo", sentence=sentence,
+                            fatalities=rng.choice([None, 3]), date=f"2024-12-{1 + i % 9:02d}"))
+    feats[0]["properties"]["sentence"] = "Jets struck. " + IMG_XSS + SCRIPT_BREAKOUT
+    feats[0]["properties"]["place"] = "Aleppo " + IMG_XSS
+    feats[0]["geometry"]["coordinates"] = list(XSS_SPOT)   # away from the crowd: clickable
+    feats.append(_event("evt-road-big", None, None, "advance", ["hts"], place="M5", admin1="Idlib",
+                        geometry={"type": "LineString", "coordinates": [[36.8, 35.86], [37.13, 36.2]]}))
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def test_compact_embedding_small_and_lossless_for_popups(tmp_path):
+    events = _many_events(5000)
+    out = tmp_path / "big.html"
+    render_map(events, out, boundaries={"type": "FeatureCollection", "features": []})
+    html = out.read_text(encoding="utf-8")
+    assert SCRIPT_BREAKOUT not in html and IMG_XSS not in html
+    block = _json_block(html, "geoevents-events")
+    assert block["format"] == gmap.COMPACT_FORMAT and len(block["rows"]) == 5001
+    raw = re.search(r'id="geoevents-events">(.*?)</script>', html, re.S).group(1).encode("utf-8")
+    full = json_for_script(events).encode("utf-8")
+    assert len(raw) / 5001 < 250 < len(full) / 5001          # bytes per event
+    assert len(raw) < 0.5 * len(full)
+    # decoding (as geoevents_map.js does) gives back every popup property, coordinates to 1e-5
+    keys, strs = block["keys"], block["strings"]
+
+    def dec(v):
+        return strs[v] if isinstance(v, int) else [strs[k] for k in v] if isinstance(v, list) else v["v"]
+    for f, row in zip(events["features"], block["rows"]):
+        props = {k: dec(v) for k, v in zip(keys, row[1:]) if v is not None}
+        want = {k: v for k, v in f["properties"].items() if k in gmap.POPUP_KEYS and v is not None}
+        assert props == want
+        if f["geometry"]["type"] == "Point":
+            assert row[0] == [round(c, 5) for c in f["geometry"]["coordinates"]]
+        else:
+            assert row[0] == f["geometry"]
+    assert "doc" not in keys and "place_id" not in keys
+    # shared sentences are stored once
+    sentences = [f["properties"]["sentence"] for f in events["features"]]
+    assert len(set(sentences)) < len(sentences) // 2
+    assert sorted(s for s in strs if s in set(sentences)) == sorted(set(sentences))
+    # deterministic
+    out2 = tmp_path / "big2.html"
+    render_map(copy.deepcopy(events), out2, boundaries={"type": "FeatureCollection", "features": []})
+    assert out2.read_bytes() == out.read_bytes()
+    # below the threshold the collection is embedded as is
+    small = {"type": "FeatureCollection", "features": events["features"][:gmap.CLUSTER_THRESHOLD]}
+    assert gmap._embedded_events(small) is small
+
+
+@pytest.mark.browser
+def test_browser_clusters_large_map(browser, tmp_path):
+    events = _many_events(5000)
+    out = tmp_path / "big.html"
+    render_map(events, out, boundaries={"type": "FeatureCollection", "features": []})
+    page, errors, foreign = _open(browser, out)
+    try:
+        page.wait_for_function("window.geoeventsReady === true")
+        ev = "window.geoevents.layers.events"
+        assert page.evaluate(f"{ev} instanceof GeoEvents.ClusteredEvents")
+        assert page.evaluate("window.geoeventsMap.getZoom()") < gmap.CLUSTER_MAX_ZOOM
+        n_clusters = page.evaluate(f"{ev}.clusters.getLayers().length")
+        n_glyphs = page.evaluate(f"{ev}.glyphs.getLayers().length")
+        assert n_clusters >= 5 and n_glyphs < 200
+        # the clusters hold every point event once
+        assert page.evaluate(f"{ev}.clusters.getLayers().reduce(function (s, l) {{ return s + l.cluster.n; }}, 0)") \
+            + n_glyphs == 5000
+        assert page.evaluate("window.geoevents.eventCount()") == 5001
+        assert page.evaluate("window.geoevents.layers.roads.getLayers().length") == 1
+        # decoded properties are the embedded ones
+        assert page.evaluate("window.geoevents.eventData.events.features[1].properties.event_id") == "evt-000001"
+
+        # a click on a cluster zooms in
+        z0 = page.evaluate("window.geoeventsMap.getZoom()")
+        x, y = page.evaluate(f"""() => {{
+            var m = window.geoeventsMap, best = null;
+            {ev}.clusters.eachLayer(function (l) {{ if (!best || l.cluster.n > best.cluster.n) {{ best = l; }} }});
+            var pt = m.latLngToContainerPoint(best.getLatLng()), r = m.getContainer().getBoundingClientRect();
+            return [pt.x + r.left, pt.y + r.top];
+        }}""")
+        page.mouse.click(x, y)
+        page.wait_for_function(f"window.geoeventsMap.getZoom() > {z0}")
+
+        # zoomed in to a city: individual glyphs, no clusters
+        page.evaluate(f"void window.geoeventsMap.setView([{ALEPPO[1]}, {ALEPPO[0]}], {gmap.CLUSTER_MAX_ZOOM}, {{animate: false}})")
+        page.wait_for_function(f"{ev}.clusters.getLayers().length === 0")
+        assert page.evaluate(f"{ev}.glyphs.getLayers().length") >= 5000 // 3
+        # popups work and escape
+        page.evaluate(f"void window.geoeventsMap.setView([{XSS_SPOT[1]}, {XSS_SPOT[0]}], 13, {{animate: false}})")
+        page.wait_for_function(f"{ev}.clusters.getLayers().length === 0 && {ev}.glyphs.getLayers().length > 0")
+        x, y = page.evaluate(f"""() => {{
+            var m = window.geoeventsMap, pt = null;
+            {ev}.eachLayer(function (l) {{
+                if (l.feature.properties.event_id === 'evt-000000') {{ pt = m.latLngToContainerPoint(l.getLatLng()); }}
+            }});
+            var r = m.getContainer().getBoundingClientRect();
+            return [pt.x + r.left, pt.y + r.top];
+        }}""")
+        page.mouse.click(x, y)
+        page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+        text = page.inner_text(".leaflet-popup-content")
+        assert IMG_XSS in text and "Jets struck." in text
+        assert page.evaluate("document.querySelectorAll('.leaflet-popup-content img').length") == 0
+        assert page.evaluate("typeof window.__xss") == "undefined"
+        # the popup survives a small pan
+        page.evaluate("void window.geoeventsMap.panBy([40, 0], {animate: false})")
+        page.wait_for_timeout(100)
+        assert "Jets struck." in page.inner_text(".leaflet-popup-content")
+
+        # back out: clusters again
+        page.evaluate("void window.geoeventsMap.setZoom(7, {animate: false})")
+        page.wait_for_function(f"{ev}.clusters.getLayers().length > 0")
+        assert errors == [] and foreign == []
+    finally:
+        page.close()

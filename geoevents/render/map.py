@@ -17,6 +17,13 @@ shows the intervals covering its day, and ``#date=YYYY-MM-DD`` in the URL opens 
 date. A search box finds control and event places by name. :func:`map_fragment` gives the
 map as a ``<div>`` to paste into another page.
 
+Large maps: above :data:`CLUSTER_THRESHOLD` (3,000) events the events block is embedded by
+:func:`compact_events` (only the properties popups, the date filter and the search read;
+coordinates rounded to 5 decimals; every string once in a table, rows refer to it by index),
+which ``GeoEvents.readJSON`` expands back, and ``geoevents_map.js`` draws point events as grid
+clusters below zoom :data:`CLUSTER_MAX_ZOOM` (see ``assets/README.md``). Smaller maps embed
+the collection as it is. ``benchmarks/bench_map.py`` times build, size and first render.
+
 Output is deterministic: folium's random element ids are replaced by counter-based ones, JSON
 is written in input order, and the file is written atomically (temp file + ``os.replace``).
 """
@@ -44,7 +51,7 @@ from folium.template import Template
 from ..export import atomic_write
 
 __all__ = [
-    "ACTORS", "EVENT_TYPES", "build_map", "control_as_of", "control_intervals", "events_until",
+    "ACTORS", "EVENT_TYPES", "build_map", "compact_events", "control_as_of", "control_intervals", "events_until",
     "map_fragment", "render_map", "render_png", "load_default_boundaries",
 ]
 
@@ -309,6 +316,83 @@ def events_until(events: Mapping, day: Optional[date]) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
+#: Above this many events the map clusters point events at low zooms (in
+#: ``geoevents_map.js``) and embeds them compactly (:func:`compact_events`).
+CLUSTER_THRESHOLD = 3000
+#: From this zoom on, clustered maps draw every event glyph (below it: grid clusters).
+CLUSTER_MAX_ZOOM = 10
+#: Properties an event popup, the date filter and the search read: the only ones that a
+#: compact embedding keeps.
+POPUP_KEYS = ("event_id", "type", "place", "admin1", "actor", "target", "to_actor", "from_actor",
+              "date", "date_precision", "status", "attributed_to", "fatalities", "source", "url",
+              "published", "sentence")
+COMPACT_FORMAT = "geoevents-compact-1"
+
+
+def _round_coords(c: Any) -> Any:
+    if isinstance(c, float):
+        return round(c, 5)
+    if isinstance(c, (list, tuple)):
+        return [_round_coords(x) for x in c]
+    return c
+
+
+def compact_events(events: Optional[Mapping]) -> dict:
+    """The events as embedded in a large map: only :data:`POPUP_KEYS`, coordinates rounded to
+    5 decimals (about 1 m) and every string stored once in ``strings``.
+
+    ``rows`` holds one array per feature: its geometry (``[lon, lat]`` for a Point, else the
+    GeoJSON geometry object) followed by one value per key of ``keys``: an int is an index
+    into ``strings``, an array of ints a list of strings, null a missing value and
+    ``{"v": value}`` any other value, as is. Strings are numbered in order of first use, so
+    the output is deterministic. ``GeoEvents.readJSON`` expands it back into a
+    FeatureCollection.
+    """
+    strings: list[str] = []
+    index: dict[str, int] = {}
+
+    def sid(s: str) -> int:
+        i = index.get(s)
+        if i is None:
+            i = index[s] = len(strings)
+            strings.append(s)
+        return i
+
+    def enc(v: Any) -> Any:
+        if v is None:
+            return None
+        if isinstance(v, str):
+            return sid(v)
+        if isinstance(v, list) and all(isinstance(x, str) for x in v):
+            return [sid(x) for x in v]
+        return {"v": v}
+
+    rows = []
+    for f in _features(events):
+        g = f.get("geometry") or {}
+        p = f.get("properties") or {}
+        c = g.get("coordinates")
+        if (g.get("type") == "Point" and isinstance(c, (list, tuple)) and len(c) >= 2
+                and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in c[:2])):
+            geom: Any = [_round_coords(float(c[0])), _round_coords(float(c[1]))]
+        else:
+            geom = {**g, "coordinates": _round_coords(c)} if g else None
+        row = [geom] + [enc(p.get(k)) for k in POPUP_KEYS]
+        while len(row) > 1 and row[-1] is None:
+            row.pop()
+        rows.append(row)
+    return {"type": "FeatureCollection", "format": COMPACT_FORMAT, "keys": list(POPUP_KEYS),
+            "strings": strings, "rows": rows, "features": []}
+
+
+def _embedded_events(events: Optional[Mapping]) -> dict:
+    """The events block of a map: the collection itself up to :data:`CLUSTER_THRESHOLD`
+    events, else :func:`compact_events`."""
+    if len(_features(events)) > CLUSTER_THRESHOLD:
+        return compact_events(events)
+    return _collection(events)
+
+
 def load_default_boundaries() -> Optional[dict]:
     """The packaged governorate/district boundaries, or None when they are missing."""
     from ..gazetteer import tables_dir
@@ -479,6 +563,7 @@ class _Finish(MacroElement):
             {{ this.runtime.get_name() }}.fit({{ this.fallback|tojson }});
             {{ this.runtime.get_name() }}.timeSlider({{ this.as_of|tojson }});
             {{ this.runtime.get_name() }}.searchBox();
+            {{ this.runtime.get_name() }}.ready();
             window.geoeventsMap = {{ this._parent.get_name() }};
             window.geoevents = {{ this.runtime.get_name() }};
         {% endmacro %}
@@ -558,6 +643,7 @@ def build_map(events: Mapping, *, mentions: Optional[Mapping] = None,
         "stroke": STROKE,
         "types": {k: {kk: t[kk] for kk in ("label", "glyph", "radius", "dash")} for k, t in EVENT_TYPES.items()},
         "glyphs": GLYPHS,
+        "cluster": {"threshold": CLUSTER_THRESHOLD, "maxZoom": CLUSTER_MAX_ZOOM},
     }
     fig.html.add_child(_json_block("geoevents-config", config), name="data_config")
     fig.html.add_child(_json_block("geoevents-legend", legend_html(has_control=bool(_features(control)))),
@@ -591,7 +677,7 @@ def build_map(events: Mapping, *, mentions: Optional[Mapping] = None,
         m.add_child(_JsLayer(runtime, "controlLayer", "geoevents-control-intervals", "Control of places",
                              arg="geoevents-control", key="control"), name="control")
 
-    fig.html.add_child(_json_block("geoevents-events", _collection(events)), name="data_events")
+    fig.html.add_child(_json_block("geoevents-events", _embedded_events(events)), name="data_events")
     m.add_child(_JsLayer(runtime, "roadsLayer", "geoevents-events", "Events on roads", key="roads"),
                 name="roads")
     m.add_child(_JsLayer(runtime, "eventsLayer", "geoevents-events", "Events", key="events"),

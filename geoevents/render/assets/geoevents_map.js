@@ -26,13 +26,34 @@
     return /^https?:\/\/[^\s<>"'`]+$/i.test(s) ? s : null;
   }
 
+  /** A compact event collection (map.py's compact_events: keys, a string table and one row
+   * per feature) expanded into a FeatureCollection; anything else is returned as is. */
+  function expand(d) {
+    if (!d || d.format !== 'geoevents-compact-1') { return d; }
+    var keys = d.keys, strs = d.strings, rows = d.rows, n = rows.length, feats = new Array(n), i, j;
+    function dec(v) {
+      if (typeof v === 'number') { return strs[v]; }
+      if (Array.isArray(v)) { return v.map(function (k) { return strs[k]; }); }
+      return v.v;
+    }
+    for (i = 0; i < n; i++) {
+      var r = rows[i], g = r[0], p = {};
+      for (j = 1; j < r.length; j++) {
+        if (r[j] !== null) { p[keys[j - 1]] = dec(r[j]); }
+      }
+      feats[i] = {type: 'Feature', properties: p,
+                  geometry: Array.isArray(g) ? {type: 'Point', coordinates: g} : g};
+    }
+    return {type: 'FeatureCollection', features: feats};
+  }
+
   /** Parse the text of the JSON script element with this id (once per id: layers
    * sharing a block share the parsed object, which Leaflet does not modify); null when absent. */
   var parsed = {};
   function readJSON(id) {
     if (!Object.prototype.hasOwnProperty.call(parsed, id)) {
       var el = document.getElementById(id);
-      parsed[id] = el ? JSON.parse(el.textContent) : null;
+      parsed[id] = el ? expand(JSON.parse(el.textContent)) : null;
     }
     return parsed[id];
   }
@@ -156,25 +177,233 @@
     return layer;
   };
 
-  /** Point events as glyph markers on the shared canvas. */
-  GeoEvents.prototype.eventsLayer = function (data) {
-    var self = this, glyphs = this.cfg.glyphs;
-    var layer = L.geoJSON(data, {
-      filter: function (f) { var g = geomType(f); return g === 'Point' || g === 'MultiPoint'; },
-      pointToLayer: function (f, latlng) {
-        var p = f.properties || {}, t = self.typeInfo(p.type);
-        return new GlyphMarker(latlng, {
-          renderer: self.canvas, radius: t.radius, glyph: t.glyph, glyphs: glyphs,
-          color: self.cfg.stroke, weight: 1, opacity: 0.95,
-          fillColor: self.eventColour(p), fillOpacity: 0.9
-        });
-      }
+  /** The glyph marker of a point event (feature f) at latlng. */
+  GeoEvents.prototype.glyphMarker = function (f, latlng) {
+    var p = f.properties || {}, t = this.typeInfo(p.type);
+    return new GlyphMarker(latlng, {
+      renderer: this.canvas, radius: t.radius, glyph: t.glyph, glyphs: this.cfg.glyphs,
+      color: this.cfg.stroke, weight: 1, opacity: 0.95,
+      fillColor: this.eventColour(p), fillOpacity: 0.9
     });
-    this.layers.events = layer;
+  };
+
+  /** Point events as glyph markers on the shared canvas; above cfg.cluster.threshold points,
+   * a ClusteredEvents layer (grid clusters below cfg.cluster.maxZoom). */
+  GeoEvents.prototype.eventsLayer = function (data) {
+    var self = this, cl = this.cfg.cluster, layer;
     this.eventData = this.eventData || {};
     this.eventData.events = data;
+    if (cl && cl.threshold) {
+      var pts = ((data && data.features) || []).filter(function (f) {
+        var g = geomType(f); return g === 'Point' || g === 'MultiPoint';
+      });
+      if (pts.length > cl.threshold) {
+        layer = new ClusteredEvents(this, pts, cl.maxZoom);
+        this.layers.events = layer;
+        return layer;
+      }
+    }
+    layer = L.geoJSON(data, {
+      filter: function (f) { var g = geomType(f); return g === 'Point' || g === 'MultiPoint'; },
+      pointToLayer: function (f, latlng) { return self.glyphMarker(f, latlng); }
+    });
+    this.layers.events = layer;
     return this._popup(layer, this.eventPopup);
   };
+
+  function countLabel(n) {
+    if (n >= 10000) { return Math.round(n / 1000) + 'k'; }
+    if (n >= 1000) { return (Math.round(n / 100) / 10) + 'k'; }
+    return String(n);
+  }
+
+  /* A cluster: a circle on the shared canvas with its count written inside. */
+  var ClusterMarker = L.CircleMarker.extend({
+    options: {count: 0},
+    _updatePath: function () {
+      var r = this._renderer;
+      r._updateCircle(this);
+      if (!(r instanceof L.Canvas) || !r._drawing || this._empty()) { return; }
+      var ctx = r._ctx, p = this._point;
+      ctx.font = 'bold 11px sans-serif';
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillStyle = '#ffffff';
+      ctx.fillText(countLabel(this.options.count), p.x, p.y);
+    }
+  });
+
+  var CELL = 64;  // px: the side of a cluster cell
+
+  /* Many point events. Below maxZoom they are binned into a grid of CELL px squares in world
+   * pixel coordinates (so cells stay put while panning; computed once per zoom): a cell of
+   * several events is one ClusterMarker (radius by count, count as tooltip, a click zooms in),
+   * a cell of one event its glyph. From maxZoom on every event is its glyph. Only what lies in
+   * the view (padded by a quarter) is on the canvas; glyph markers are created on first need and reused,
+   * so an open popup survives a pan. The glyphs share one popup like the plain layer. */
+  var ClusteredEvents = L.Layer.extend({
+    initialize: function (ge, feats, maxZoom) {
+      var n = feats.length, i, c, crs = L.CRS.EPSG3857, pt;
+      this.ge = ge;
+      this.feats = feats;
+      this.maxZoom = maxZoom;
+      this.lat = new Float64Array(n);
+      this.lng = new Float64Array(n);
+      this.x0 = new Float64Array(n);   // world pixels at zoom 0
+      this.y0 = new Float64Array(n);
+      for (i = 0; i < n; i++) {
+        c = feats[i].geometry.coordinates;
+        if (feats[i].geometry.type === 'MultiPoint') { c = c[0]; }
+        this.lat[i] = +c[1];
+        this.lng[i] = +c[0];
+        pt = crs.latLngToPoint(L.latLng(this.lat[i], this.lng[i]), 0);
+        this.x0[i] = pt.x;
+        this.y0[i] = pt.y;
+      }
+      this.markers = new Array(n);
+      this.clusterMarkers = {};
+      this.glyphs = ge._popup(L.featureGroup(), ge.eventPopup);
+      this.clusters = L.featureGroup();
+      this.setFilter(null);
+    },
+
+    onAdd: function (map) {
+      map.on('zoomend moveend', this._update, this);
+      map.addLayer(this.glyphs);
+      map.addLayer(this.clusters);
+      this._shownG = {};
+      this._shownC = {};
+      this._update();
+    },
+
+    onRemove: function (map) {
+      map.off('zoomend moveend', this._update, this);
+      map.removeLayer(this.glyphs);
+      map.removeLayer(this.clusters);
+      this.glyphs.clearLayers();
+      this.clusters.clearLayers();
+    },
+
+    /** Keep only the events for which keep(feature) is true (null: all). */
+    setFilter: function (keep) {
+      var act = [], i;
+      for (i = 0; i < this.feats.length; i++) {
+        if (!keep || keep(this.feats[i])) { act.push(i); }
+      }
+      this.active = act;
+      this._cellCache = {};
+      this.clusterMarkers = {};
+      if (this._map) { this._update(); }
+      return this;
+    },
+
+    count: function () { return this.active.length; },
+
+    getBounds: function () {
+      var b = L.latLngBounds([]), a = this.active, k;
+      for (k = 0; k < a.length; k++) { b.extend([this.lat[a[k]], this.lng[a[k]]]); }
+      return b;
+    },
+
+    /** The layers on the map now: glyphs, then clusters. */
+    getLayers: function () {
+      return this.glyphs.getLayers().concat(this.clusters.getLayers());
+    },
+
+    eachLayer: function (fn, ctx) {
+      this.glyphs.eachLayer(fn, ctx);
+      return this;
+    },
+
+    marker: function (i) {
+      var m = this.markers[i];
+      if (!m) {
+        m = this.markers[i] = this.ge.glyphMarker(this.feats[i], L.latLng(this.lat[i], this.lng[i]));
+        m.feature = this.feats[i];
+      }
+      return m;
+    },
+
+    /** The clusters of the active events at zoom z: {key, n, lat, lng, first, s, w, n2, e}. */
+    cells: function (z) {
+      if (this._cellCache[z]) { return this._cellCache[z]; }
+      var s = Math.pow(2, z) / CELL, cells = {}, out = [], a = this.active, k, i, key, c, la, ln;
+      for (k = 0; k < a.length; k++) {
+        i = a[k];
+        key = Math.floor(this.x0[i] * s) + ':' + Math.floor(this.y0[i] * s);
+        la = this.lat[i];
+        ln = this.lng[i];
+        c = cells[key];
+        if (!c) {
+          c = cells[key] = {key: z + ':' + key, n: 0, lat: 0, lng: 0, first: i,
+                            s: la, w: ln, n2: la, e: ln};
+          out.push(c);
+        }
+        c.n++;
+        c.lat += la;
+        c.lng += ln;
+        if (la < c.s) { c.s = la; }
+        if (la > c.n2) { c.n2 = la; }
+        if (ln < c.w) { c.w = ln; }
+        if (ln > c.e) { c.e = ln; }
+      }
+      for (k = 0; k < out.length; k++) {
+        out[k].lat /= out[k].n;
+        out[k].lng /= out[k].n;
+      }
+      this._cellCache[z] = out;
+      return out;
+    },
+
+    clusterMarker: function (c) {
+      var m = this.clusterMarkers[c.key], map = this._map, self = this;
+      if (m) { return m; }
+      m = this.clusterMarkers[c.key] = new ClusterMarker([c.lat, c.lng], {
+        renderer: this.ge.canvas, radius: Math.round(10 + 5 * Math.log(c.n) / Math.LN10),
+        count: c.n, color: '#ffffff', weight: 2, opacity: 0.9, fillColor: '#2b5c8a', fillOpacity: 0.8
+      });
+      m.cluster = c;
+      m.bindTooltip(c.n + ' events', {direction: 'top'});
+      m.on('click', function () {
+        var b = L.latLngBounds([c.s, c.w], [c.n2, c.e]), z = map.getZoom();
+        var to = Math.min(Math.max(map.getBoundsZoom(b), z + 1), self.maxZoom);
+        map.setView(b.getCenter(), to);
+      });
+      return m;
+    },
+
+    _update: function () {
+      var map = this._map;
+      if (!map) { return; }
+      var z = map.getZoom(), b = map.getBounds().pad(0.25), g = {}, c = {}, k, i, cs, m;
+      var s = b.getSouth(), n = b.getNorth(), w = b.getWest(), e = b.getEast();
+      if (z >= this.maxZoom) {
+        for (k = 0; k < this.active.length; k++) {
+          i = this.active[k];
+          if (this.lat[i] >= s && this.lat[i] <= n && this.lng[i] >= w && this.lng[i] <= e) { g[i] = true; }
+        }
+      } else {
+        cs = this.cells(z);
+        for (k = 0; k < cs.length; k++) {
+          if (cs[k].lat >= s && cs[k].lat <= n && cs[k].lng >= w && cs[k].lng <= e) {
+            if (cs[k].n === 1) { g[cs[k].first] = true; } else { c[cs[k].key] = cs[k]; }
+          }
+        }
+      }
+      for (k in this._shownG) {
+        if (!g[k]) { this.glyphs.removeLayer(this._shownG[k]); delete this._shownG[k]; }
+      }
+      for (k in this._shownC) {
+        if (!c[k]) { this.clusters.removeLayer(this._shownC[k]); delete this._shownC[k]; }
+      }
+      for (k in g) {
+        if (!this._shownG[k]) { m = this._shownG[k] = this.marker(+k); this.glyphs.addLayer(m); }
+      }
+      for (k in c) {
+        if (!this._shownC[k]) { m = this._shownC[k] = this.clusterMarker(c[k]); this.clusters.addLayer(m); }
+      }
+    }
+  });
 
   /** LineString events (fighting along a road) as coloured lines. */
   GeoEvents.prototype.roadsLayer = function (data) {
@@ -311,6 +540,16 @@
     ['events', 'roads'].forEach(function (k) {
       var layer = self.layers[k], data = self.eventData && self.eventData[k];
       if (!layer || !data) { return; }
+      if (layer instanceof ClusteredEvents) {
+        if (on || layer._geFiltered) {
+          layer._geFiltered = on;
+          layer.setFilter(on ? function (f) {
+            var t = dayMs(f.properties && f.properties.date);
+            return t === null || t <= self.date;
+          } : null);
+        }
+        return;
+      }
       if (!on && !layer._geFiltered) { return; }
       layer._geFiltered = on;
       layer.clearLayers();
@@ -551,7 +790,9 @@
   /** Number of features drawn by the event layers (points + roads). */
   GeoEvents.prototype.eventCount = function () {
     var n = 0;
-    if (this.layers.events) { n += this.layers.events.getLayers().length; }
+    if (this.layers.events) {
+      n += this.layers.events.count ? this.layers.events.count() : this.layers.events.getLayers().length;
+    }
     if (this.layers.roads) { n += this.layers.roads.getLayers().length; }
     return n;
   };
@@ -563,7 +804,7 @@
       b = L.latLngBounds([]);
       for (j = 0; j < order[i].length; j++) {
         l = this.layers[order[i][j]];
-        if (l && l.getLayers().length) { b.extend(l.getBounds()); }
+        if (l && (l.count ? l.count() : l.getLayers().length)) { b.extend(l.getBounds()); }
       }
       if (b.isValid()) {
         this.map.fitBounds(b, {padding: [30, 30], maxZoom: 10});
@@ -573,7 +814,17 @@
     this.map.fitBounds(fallback);
   };
 
+  /** Sets window.geoeventsReady (and geoeventsReadyAt, performance.now() in ms) on the
+   * animation frame after the layers were added, i.e. once the canvas has drawn them. */
+  GeoEvents.prototype.ready = function () {
+    L.Util.requestAnimFrame(function () {
+      root.geoeventsReadyAt = root.performance ? root.performance.now() : null;
+      root.geoeventsReady = true;
+    });
+  };
+
   GeoEvents.esc = esc;
+  GeoEvents.ClusteredEvents = ClusteredEvents;
   GeoEvents.dayMs = dayMs;
   GeoEvents.safeUrl = safeUrl;
   GeoEvents.readJSON = readJSON;
