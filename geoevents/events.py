@@ -9,6 +9,7 @@ find the actors and their roles, the date, the status and attribution, and the t
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -122,44 +123,51 @@ class EventBuilder:
                       replace(a, actor=a.actor.split(":", 1)[1]) if a.actor.startswith("faction:")
                       else a for a in raw_actors]
         all_triggers = self._triggers(low)
+        # bucket triggers, actors and places by sentence with bisect: linear in the
+        # document, however long it is
+        t_starts = [t.start for t in all_triggers]
+        a_starts = [a.start for a in all_actors]
+        p_starts = [m.start for m in places]
+        seen = _Seen()
         for sent in sentences(text):
+            p_lo, p_hi = bisect_left(p_starts, sent.start), bisect_left(p_starts, sent.end)
+            here = places[p_lo:p_hi]
+            t_lo, t_hi = bisect_left(t_starts, sent.start), bisect_left(t_starts, sent.end)
             triggers = [replace(t, start=t.start - sent.start, end=t.end - sent.start)
-                        for t in all_triggers if sent.start <= t.start and t.end <= sent.end]
-            if not triggers:
-                continue
-            actors = [replace(a, start=a.start - sent.start, end=a.end - sent.start)
-                      for a in all_actors if sent.start <= a.start and a.end <= sent.end]
-            in_sent = [m for m in places if sent.start <= m.start < sent.end]
-            in_sent += _anaphora(sent, places)
-            in_sent.sort(key=lambda m: m.start)
-            events.extend(self._sentence_events(doc, sent, in_sent, actors, triggers, region,
-                                                leads))
+                        for t in all_triggers[t_lo:t_hi] if t.end <= sent.end]
+            if triggers:
+                a_lo, a_hi = bisect_left(a_starts, sent.start), bisect_left(a_starts, sent.end)
+                actors = [replace(a, start=a.start - sent.start, end=a.end - sent.start)
+                          for a in all_actors[a_lo:a_hi] if a.end <= sent.end]
+                in_sent = sorted(here + _anaphora(sent, here, seen), key=lambda m: m.start)
+                events.extend(self._sentence_events(doc, sent, in_sent, actors, triggers,
+                                                    region, leads))
+            seen.add(here)
         return _merge_duplicates(events)
 
     # -- actors ----------------------------------------------------------------
     def _actors(self, s: str) -> list[_Actor]:
-        """Actor mentions in lower-cased text; attributive pairs first ("syrian and russian
-        jets"), then names, longest first."""
-        found: list[_Actor] = []
+        """Actor mentions in lower-cased text, longest leftmost without overlaps; an
+        attributive run ("syrian and russian jets") names every actor in it."""
+        cands: list[tuple[int, int, int, tuple[str, ...]]] = []
         for m in self.lex.actor_adj.finditer(s):
-            for a in re.finditer(r"[\w'’.]+", m.group(1)):
-                actor = self.lex.adj_actor.get(a.group().replace("’", "'"))
-                if actor:
-                    found.append(_Actor(actor, m.start(), m.end()))
-        spans = [(f.start, f.end) for f in found]
-        cands = []
+            actors = tuple(self.lex.adj_actor[w] for w in
+                           (a.group().replace("’", "'") for a in re.finditer(r"[\w'’.]+", m.group(1)))
+                           if w in self.lex.adj_actor)
+            if actors:
+                cands.append((m.start(), -(m.end() - m.start()), m.end(), actors))
         for actor, rx, pieces in self.lex.actor_nouns:
             if pieces is not None and not any(p in s for p in pieces):
                 continue
             for m in rx.finditer(s):
-                cands.append((m.start(), -(m.end() - m.start()), m.end(), actor))
+                cands.append((m.start(), -(m.end() - m.start()), m.end(), (actor,)))
         cands.sort()
-        for start, _, end, actor in cands:
-            if any(a < end and start < b for a, b in spans):
-                continue
-            found.append(_Actor(actor, start, end))
-            spans.append((start, end))
-        found.sort(key=lambda a: a.start)
+        found: list[_Actor] = []
+        last_end = -1
+        for start, _, end, actors in cands:
+            if start >= last_end:
+                found.extend(_Actor(a, start, end) for a in actors)
+                last_end = end
         return found
 
     def _triggers(self, s: str) -> list[_Trigger]:
@@ -592,24 +600,40 @@ def _document_region(places: list[Mention]) -> Optional[Mention]:
     return None
 
 
-def _anaphora(sent: Sentence, places: list[Mention]) -> list[Mention]:
-    """'the city' / 'the town' / 'the capital' -> the last place of that kind before it."""
+class _Seen:
+    """Places named so far, per level: how often and first where (for 'the city')."""
+
+    def __init__(self) -> None:
+        self.count: Counter = Counter()
+        self.first: dict[str, Mention] = {}
+
+    def add(self, mentions: list[Mention]) -> None:
+        for m in mentions:
+            self.count[m.place.id] += 1
+            self.first.setdefault(m.place.id, m)
+
+    def topic(self, levels: tuple[str, ...], capital: bool) -> Optional[Mention]:
+        """The place of those levels the text is about: most named, first on a tie."""
+        pool = [m for m in self.first.values() if m.place.level in levels]
+        if capital:
+            pool = [m for m in pool if m.place.admin1 == "Damascus"] or pool
+        return max(pool, key=lambda m: (self.count[m.place.id], -m.start), default=None)
+
+
+def _anaphora(sent: Sentence, here: list[Mention], seen: _Seen) -> list[Mention]:
+    """'the city' / 'the town' / 'the capital' -> a place of that kind named earlier in
+    the sentence, else the one the text is about so far."""
     out = []
     for m in ANAPHORA.finditer(sent.text):
         start = sent.start + m.start()
         if any(p.start <= start < p.end or (p.start > start and p.start - start < len(m.group()) + 4)
-               for p in places):
+               for p in here):
             continue
-        levels = ANAPHOR_LEVELS[m.group(1).lower()]
-        prior = [p for p in places if p.end <= start and p.place.level in levels]
-        if m.group(1).lower() == "capital":
-            prior = [p for p in prior if p.place.admin1 in ("Damascus",)] or prior
-        if prior:
-            # a place named earlier in the same sentence, else the one the text is
-            # about: the most named so far, the first on a tie
-            here = [p for p in prior if p.start >= sent.start]
-            counts = Counter(p.place.id for p in prior)
-            ref = here[-1] if here else max(prior, key=lambda p: (counts[p.place.id], -p.start))
+        kind = m.group(1).lower()
+        levels = ANAPHOR_LEVELS[kind]
+        before = [p for p in here if p.end <= start and p.place.level in levels]
+        ref = before[-1] if before else seen.topic(levels, kind == "capital")
+        if ref is not None:
             out.append(replace(ref, start=start, end=sent.start + m.end(), text=m.group(),
                                confidence=round(ref.confidence * 0.9, 3)))
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Optional
@@ -241,7 +242,10 @@ class Resolver:
         if text[end:end + 1] in ("-", "‐") and text[end + 1:end + 2].isalpha() or \
                 text[start - 1:start] in ("-", "‐") and text[start - 2:start - 1].isalpha():
             return False  # attributive: "Iran-backed", "Damascus-Russian efforts"
-        return not any(a <= start < b or a < end <= b for a, b in masked)
+        # masked spans are sorted and disjoint: only the last one starting before the
+        # name's end can overlap it
+        i = bisect_left(masked, (end,)) - 1
+        return i < 0 or masked[i][1] <= start
 
     def _by_spelling(self, surface: str, key: str) -> tuple[list[Place], frozenset, bool]:
         """Candidates whose names are spelled close enough to the surface, those spelled
