@@ -78,6 +78,7 @@ def main() -> None:
     print(f"corpus: {len(docs):,} generated documents, {words:.0f} words each on average")
 
     from geoevents.events import EventBuilder
+    from geoevents.model import Document
     from geoevents.resolver import Resolver
     resolver, builder = Resolver(gaz), EventBuilder()
     t0 = time.perf_counter()
@@ -91,6 +92,11 @@ def main() -> None:
     ev_s = time.perf_counter() - t0
     print(f"event builder: {len(docs) / ev_s:,.0f} docs/s ({n_events:,} events)")
     print(f"resolver + events: {len(docs) / (res_s + ev_s):,.0f} docs/s on one core")
+    long_doc = Document("long", " ".join(d.text for d in docs[:150]), date(2024, 12, 1))
+    t0 = time.perf_counter()
+    builder(long_doc, resolver(long_doc))
+    print(f"one long document ({len(long_doc.text) / 1e6:.1f} MB, one text): "
+          f"{time.perf_counter() - t0:.1f} s (linear in length)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (whole process, corpus held in memory): {peak:,.0f} MB")
 
