@@ -398,8 +398,8 @@ class EventBuilder:
 
 
 def _in_apposition(s: str, a: _Actor, t: _Trigger) -> bool:
-    """'Russia, a key ally of the Assad regime, has responded': the regime is not the one
-    responding.  True for an actor inside a comma-bounded aside before the trigger."""
+    """'Moscow's air force, long the army's main backer, struck Atarib': the army is not
+    the one striking.  True for an actor inside a comma-bounded aside before the trigger."""
     open_comma = s.rfind(",", 0, a.start)
     return open_comma >= 0 and "," in s[a.end:t.start] and bool(re.match(
         r",\s*(?:a|an|the|which|who|whose|another|one|once|long|supported by|backed by|"
@@ -520,8 +520,8 @@ TOLL_AT = re.compile(r"\btoll\b[^.;]{0,40}?\b(?:at|to|of|reached|rose to)\s+(?:a
 def _toll_for(s: str, sent: Sentence, m: Mention, tolls: list, kill, others: list[Mention]
               ) -> tuple[Optional[int], Optional[str]]:
     """The casualty figure that belongs to this place: the nearest one before it, unless
-    another place stands between ("15 civilians in western Aleppo and several more in
-    Idlib": the 15 are western Aleppo's)."""
+    another place stands between ("nine dead in Atarib and a few more in Sarmada": the
+    nine are Atarib's)."""
     if not kill:
         return None, None
     if not tolls:
