@@ -226,8 +226,6 @@ class Gazetteer:
                    key=lambda p: haversine_km(lat, lon, p.lat, p.lon), default=None)
         return best
 
-    def children(self, parent_id: str) -> list[Place]:
-        return [p for p in self.places.values() if p.parent == parent_id]
 
 
 def _atomic_pickle(obj, path: Path) -> None:

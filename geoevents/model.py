@@ -10,14 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Optional
 
-LEVELS = ("country", "admin1", "admin2", "city", "town", "village", "neighbourhood",
-          "facility", "road", "region")
-
-EVENT_TYPES = ("control_change", "advance", "withdrawal", "clash", "siege", "airstrike",
-               "shelling", "attack", "casualties", "other")
-
-STATUSES = ("reported", "claimed", "disputed", "confirmed")
-
 
 @dataclass(frozen=True)
 class Document:

@@ -104,10 +104,8 @@ class _Span:
     cands: list[Place]
     qualifier: Optional[str] = None
     near: bool = False
-    role: str = "location"
     chosen: Optional[Place] = None
     score_margin: float = 0.0
-    line: Optional[tuple] = None
     extra: dict = field(default_factory=dict)
 
 
