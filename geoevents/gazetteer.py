@@ -203,7 +203,7 @@ class Gazetteer:
         key = fold(name)
         cands = self.candidates(key)
         if not cands:
-            cands = self._fuzzy(key)
+            cands = self.fuzzy(key)
         if level:
             cands = [p for p in cands if p.level == level] or cands
         form = plain(name)
@@ -211,7 +211,8 @@ class Gazetteer:
                                   -LEVEL_RANK.get(p.level, 0), -p.population, p.id))
         return cands[:limit]
 
-    def _fuzzy(self, key: str, cutoff: float = 88.0) -> list[Place]:
+    def fuzzy(self, key: str, cutoff: float = 88.0) -> list[Place]:
+        """Places whose folded names are within a small edit distance of ``key``."""
         if len(key) < 5:
             return []
         from rapidfuzz import process, fuzz

@@ -200,7 +200,7 @@ class Resolver:
             if not key or key in self.gaz.by_key or key in not_places() or \
                     m.group(1).lower() in self.gaz.common_words.get(key, ()):
                 continue
-            cands = self.gaz._fuzzy(key)
+            cands = self.gaz.fuzzy(key)
             if cands:
                 span = _Span(i0, i1, key, cands)
                 span.extra["fuzzy"] = True
