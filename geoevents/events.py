@@ -306,7 +306,8 @@ class EventBuilder:
             actor = tuple(a for a in actor if a)
         else:
             actor, target = self._roles(s, t, doers, ctx.leads)
-        if victims or (kill and re.search(r"civilians?", s[kill.start():])):
+        if victims or (kill and (re.search(r"civilians?", s[kill.start():]) or any(
+                "civilian" in s[x[0]:x[3] + 25].lower() for x in ctx.tolls))):
             target = ("civilians",)
         to_actor = from_actor = ()
         if t.type == "control_change":
@@ -339,8 +340,14 @@ class EventBuilder:
               and not CLAUSE_BREAK.search(s, t.end, a.start)]
         # the doer stands in the trigger's clause, after any reporting verb ("the army
         # said that rebels had entered": the army is the source, not the doer)
-        floor = max([m.end() for m in CLAUSE_BREAK.finditer(s, 0, t.start)]
+        breaks = list(CLAUSE_BREAK.finditer(s, 0, t.start))
+        floor = max([m.end() for m in breaks]
                     + [m.end() for m in REPORTING.finditer(s, 0, t.start)] + [0])
+        if breaks and floor == breaks[-1].end() and not s[floor:t.start].strip() and \
+                breaks[-1].group().lower() in ("after", "before", "while", "when"):
+            # "forces split the Ghouta after capturing Mesraba": the participle's doer
+            # is the main clause's subject
+            floor = max([m.end() for m in breaks[:-1]] + [0])
         before = [a for a in doers if floor <= a.start < t.start and a.end <= t.end
                   and not _in_apposition(s, a, t)]
         if not before and re.match(r"\s*(?:that\s+)?(?:it|they|its \w+|their \w+)\b",
@@ -413,7 +420,8 @@ def _coordinated(first: list[str], pool: list[_Actor], s: str, backwards: bool =
     for a, b in zip(seq, seq[1:]):
         lo, hi = (b, a) if backwards else (a, b)
         if re.fullmatch(r"\s*(?:fighters|forces|troops|militants|units|militias)?\s*"
-                        r"(?:,|and|,\s*and)\s*(?:the\s+)?(?:allied\s+|other\s+)?",
+                        r"(?:,|and|,\s*and)\s*(?:the\s+)?(?:allied\s+|other\s+)?"
+                        r"(?:[A-Z][\w-]+\s+)?",
                         s[lo.end:hi.start]) or lo.start == hi.start:
             out.append(b.actor)
         else:

@@ -268,3 +268,15 @@ def test_withdrawal_cedes_to_the_side_named_in_the_sentence(extract):
     e = only(extract("SDF fighters pulled out of Manbij on Monday as Turkish-backed forces "
                      "advanced."), "control_change")
     assert e.from_actor == ("sdf",) and e.to_actor == ("sna",)
+
+
+def test_a_participle_clause_shares_the_main_subject(extract):
+    e = only(extract("Government forces split the enclave on Sunday after capturing Misraba."),
+             "control_change")
+    assert e.actor == ("syrian_government",) and e.mention.text == "Misraba"
+
+
+def test_civilian_tolls_target_civilians(extract):
+    e = only(extract("More than 1,100 civilians have been killed in Eastern Ghouta, the "
+                     "Observatory said."), "casualties")
+    assert e.fatalities == 1100 and e.target == ("civilians",)
