@@ -12,6 +12,7 @@ import hashlib
 import math
 import os
 import pickle
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -86,7 +87,7 @@ def _table_files(extra_dirs: Iterable[Path]) -> list[Path]:
     files += sorted((base / "curated").glob("*.tsv"))
     for d in extra_dirs:
         files += sorted(Path(d).glob("*.tsv"))
-    return [f for f in files if f.exists() and not f.name.startswith("roads")]
+    return [f for f in files if f.exists() and not f.name.startswith(("roads", "aliases"))]
 
 
 def _load_roads() -> dict[str, tuple[tuple[float, float], ...]]:
@@ -115,6 +116,18 @@ def _road_places(lines: dict[str, tuple]) -> list[Place]:
                                                        + _split(row.get("names", "")))),
                              line=line))
     return out
+
+
+def _with_aliases(places: list[Place], path: Path) -> list[Place]:
+    """Extra names for compiled places (a Kurdish name, a news spelling), kept in a
+    hand-edited table so a re-compile never loses them."""
+    if not path.exists():
+        return places
+    extra: dict[str, list[str]] = {}
+    for row in _rows(path):
+        extra.setdefault(row["id"], []).extend(_split(row["names"]))
+    return [replace(p, names=tuple(dict.fromkeys(p.names + tuple(extra[p.id]))))
+            if p.id in extra else p for p in places]
 
 
 class Gazetteer:
@@ -159,6 +172,7 @@ class Gazetteer:
         files = _table_files(dirs)
         roads = [tables_dir() / "curated" / n for n in ("roads.tsv", "roads_names.tsv")]
         roads.append(tables_dir() / "common_words.tsv")
+        roads.append(tables_dir() / "curated" / "aliases.tsv")
         digest = hashlib.sha256(INDEX_VERSION.encode())
         for f in files + [r for r in roads if r.exists()]:
             digest.update(str(f).encode())
@@ -173,6 +187,7 @@ class Gazetteer:
         for f in files:
             places.extend(place_from_row(r) for r in _rows(f))
         places.extend(_road_places(_load_roads()))
+        places = _with_aliases(places, tables_dir() / "curated" / "aliases.tsv")
         gaz = cls(places)
         gaz.load_common_words(tables_dir() / "common_words.tsv")
         gaz.automaton  # build before caching

@@ -69,7 +69,7 @@ _INSIDE_NAME = re.compile(r"\b" + _FUNCTION_WORD + r"[A-Z][\w'’]+[\s-]+(?:al|e
 @lru_cache(maxsize=1)
 def not_places() -> frozenset[str]:
     """Capitalised words that are never places (people, groups, months)."""
-    return frozenset(fold(row[0]) for row in lexicon_rows("not_places.txt"))
+    return frozenset(plain(row[0]) for row in lexicon_rows("not_places.txt"))
 
 
 MASKED_ACTORS = frozenset({"hts", "opposition", "faction:opposition", "sna", "sdf",
@@ -197,7 +197,7 @@ class Resolver:
             while i1 + 1 < len(toks) and toks[i1 + 1].start <= m.end(1) - 1:
                 i1 += 1
             key = fold(m.group(1))
-            if not key or key in self.gaz.by_key or key in not_places() or \
+            if not key or key in self.gaz.by_key or plain(m.group(1)) in not_places() or \
                     m.group(1).lower() in self.gaz.common_words.get(key, ()):
                 continue
             cands = self.gaz.fuzzy(key)
@@ -227,7 +227,7 @@ class Resolver:
                 return False
         if len(words) == 1:
             word = words[0]
-            if word.key in not_places() and toks[i0].key:
+            if plain(word.text) in not_places() and toks[i0].key:
                 return False    # "Bab" alone is a gate; "al-Bab" is the town
             if word.text.isupper() and len(word.text) <= 4 and not word.text[-1].isdigit():
                 return False   # acronyms: SDF, HTS, SAA ... (M5 keeps its digit)

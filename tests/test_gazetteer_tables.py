@@ -38,7 +38,8 @@ def km(lat1, lon1, lat2, lon2) -> float:
 
 PLACES = rows(GAZ / "places.tsv")
 DIRECTIONAL = rows(GAZ / "directional.tsv")
-CURATED = {p.name: rows(p) for p in sorted(CUR.glob("*.tsv")) if not p.name.startswith("roads")}
+CURATED = {p.name: rows(p) for p in sorted(CUR.glob("*.tsv"))
+           if not p.name.startswith(("roads", "aliases"))}
 ALL = PLACES + DIRECTIONAL + [r for rs in CURATED.values() for r in rs]
 
 
@@ -156,3 +157,9 @@ def test_compile_is_deterministic(tmp_path):
                     "--out", str(tmp_path)], check=True, capture_output=True)
     for name in ("places.tsv", "directional.tsv", "boundaries.geojson"):
         assert (tmp_path / name).read_bytes() == (GAZ / name).read_bytes(), name
+
+
+def test_aliases_name_existing_places_and_cite_a_source():
+    ids = {r["id"] for r in ALL}
+    for r in rows(CUR / "aliases.tsv"):
+        assert r["id"] in ids and r["names"] and r["source"], r

@@ -191,3 +191,9 @@ def test_outlets_are_not_places_and_coordinated_states_share_a_role(resolve):
                  "The truce was mediated by Russia and Turkey.")
     assert [m.text for m in ms] == ["Lebanon", "Turkey", "Russia", "Turkey"]
     assert [m.role for m in ms] == ["location", "location", "actor", "actor"]
+
+
+def test_hand_added_aliases_and_places(resolve):
+    ms = resolve("Turkish-backed forces entered Serekaniye, while Madaya and Rajo stayed quiet.")
+    assert [m.text for m in ms] == ["Serekaniye", "Madaya", "Rajo"]
+    assert near(ms[0], 36.85, 40.07) and near(ms[1], 33.69, 36.10)
