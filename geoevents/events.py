@@ -288,7 +288,9 @@ class EventBuilder:
         kill = ctx.kill
         victims = {a.actor for a in ctx.actors if kill and a.start > kill.start()
                    and a.actor == "civilians"}
-        doers = [a for a in ctx.actors if a.actor != "civilians"]
+        counted_spans = [(x[0], x[3] + 40) for x in ctx.tolls]
+        doers = [a for a in ctx.actors if a.actor != "civilians"
+                 and (t.type == "casualties" or not any(lo <= a.start < hi for lo, hi in counted_spans))]
         if t.type == "casualties":
             # the people named in a toll sentence are its victims; the killers are the
             # document's lead actor unless the sentence names one doing the killing
@@ -306,6 +308,10 @@ class EventBuilder:
             actor = tuple(a for a in actor if a)
         else:
             actor, target = self._roles(s, t, doers, ctx.leads)
+            counted = [a.actor for a in ctx.actors if a.actor != "civilians" and kill
+                       and any(lo <= a.start < hi for lo, hi in counted_spans)]
+            if counted:         # "seven Turkish soldiers were killed by Syrian shelling"
+                target = (counted[0],)
         if victims or (kill and (re.search(r"civilians?", s[kill.start():]) or any(
                 "civilian" in s[x[0]:x[3] + 25].lower() for x in ctx.tolls))):
             target = ("civilians",)

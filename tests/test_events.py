@@ -280,3 +280,23 @@ def test_civilian_tolls_target_civilians(extract):
     e = only(extract("More than 1,100 civilians have been killed in Eastern Ghouta, the "
                      "Observatory said."), "casualties")
     assert e.fatalities == 1100 and e.target == ("civilians",)
+
+
+@pytest.mark.parametrize("sentence,place,to_actor,from_actor", [
+    ("Rebels were driven out of Maarat al-Numan on Tuesday.", "Maarat al-Numan",
+     ("syrian_government",), ("opposition",)),
+    ("Islamic State fighters were expelled from Baghouz by the SDF.", "Baghouz",
+     ("sdf",), ("isis",)),
+    ("Opposition factions surrendered Daraa under a deal.", "Daraa",
+     ("syrian_government",), ("opposition",)),
+    ("The SDF handed over Manbij to Russian military police.", "Manbij", ("russia",), ("sdf",)),
+])
+def test_ceding_phrasings(extract, sentence, place, to_actor, from_actor):
+    e = only(extract(sentence), "control_change")
+    assert (e.mention.text, e.to_actor, e.from_actor) == (place, to_actor, from_actor)
+
+
+def test_the_counted_dead_are_victims_not_doers(extract):
+    e = only(extract("At least seven Turkish soldiers were killed by Syrian shelling in "
+                     "Saraqib."), "shelling")
+    assert e.actor == ("syrian_government",) and e.target == ("turkey",) and e.fatalities == 7
