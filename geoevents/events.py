@@ -59,7 +59,7 @@ NOT_OBJECT = re.compile(r"\b(?:had|has|have|was|were|is|are|been|being|near|outs
                         r"close to|beside|toward|towards|between|using|used|"
                         r"(?:north|south|east|west)\w*(?:-\w+)? of)\b", re.I)
 ANAPHORA = re.compile(r"\bthe (city|town|capital|provincial capital|village)\b(?! of\b)", re.I)
-ANAPHOR_LEVELS = {"city": ("city",), "town": ("town", "city"), "village": ("village", "town"),
+ANAPHOR_LEVELS = {"city": ("city", "town"), "town": ("town", "city"), "village": ("village", "town"),
                   "capital": ("city",), "provincial capital": ("city",)}
 GROUND_FORCES = frozenset({"syrian_government", "hts", "opposition", "sna", "sdf", "isis",
                            "southern_operations_room", "iran_backed_militias", "hezbollah"})
@@ -296,9 +296,16 @@ class EventBuilder:
             # document's lead actor unless the sentence names one doing the killing
             lead = ctx.leads.ground
             counted = [a.actor for a in doers for x in ctx.tolls if x[0] <= a.start < x[3] + 40]
+            killers = [a.actor for a in doers if kill and a.end <= kill.start()
+                       and a.actor not in counted
+                       and not CLAUSE_BREAK.search(s, a.end, kill.start())
+                       and not any(lo <= a.start < hi for lo, hi in counted_spans)]
             if counted:         # "Seven HTS fighters were killed": the toll names its victims
                 target = (counted[0],)
                 actor = (_opponent(self.lex, counted[0], ctx.leads),)
+            elif killers:       # "pro-government forces killing at least 82 civilians"
+                actor = (killers[-1],)
+                target = (_opponent(self.lex, killers[-1], ctx.leads),)
             else:
                 actor = (lead,) if lead else ()
                 side = _side(self.lex, lead or "")
@@ -399,6 +406,7 @@ class EventBuilder:
             r"\s+(?:had\s+)?(?:held|controlled|occupied|defended)\b", s[a.end:])]
         enemies = [a.actor for a in doers if a.actor not in actor
                    and _side(self.lex, a.actor) in ENEMIES.get(side, ())
+                   and (t.type != "control_change" or a.actor in GROUND_FORCES)
                    and not re.match(r",\s*(?:a|an)\b", s[s.rfind(",", 0, a.start):a.start])]
         if t.text.endswith((" on", " against", " at", " targeting")):
             # "strikes on Hezbollah targets": the trigger's own preposition names the object

@@ -300,3 +300,16 @@ def test_the_counted_dead_are_victims_not_doers(extract):
     e = only(extract("At least seven Turkish soldiers were killed by Syrian shelling in "
                      "Saraqib."), "shelling")
     assert e.actor == ("syrian_government",) and e.target == ("turkey",) and e.fatalities == 7
+
+
+def test_the_city_can_be_a_town_and_air_power_does_not_lose_ground(extract):
+    e = only(extract("In Palmyra, Islamic State militants recaptured the city on Sunday "
+                     "despite Russian air strikes."), "control_change")
+    assert e.mention.place.name == "Palmyra"
+    assert e.to_actor == ("isis",) and e.from_actor == ("syrian_government",)
+
+
+def test_a_named_killer_before_the_toll(extract):
+    e = only(extract("Reports said pro-government forces killed at least 82 civilians in "
+                     "four neighbourhoods of Aleppo."), "casualties")
+    assert e.actor == ("syrian_government",) and e.target == ("civilians",) and e.fatalities == 82
