@@ -53,7 +53,7 @@ LOCATOR_GAP = re.compile(r"\s*,?\s*(?:(?:just\s+)?(?:north|south|east|west)\w*\s
 LED_BY = re.compile(r"\b(?:led|spearheaded|driven|headed|dominated)\s+by\s+(?:the\s+)?"
                     r"(?:[\w-]+\s+){0,3}$")
 RELATIVE = re.compile(r"\b(?:that|which|who)\s+$", re.I)
-REPORTING = re.compile(r"\b(?:said|says|say|claimed|claims|denied|denies|reported|reports|"
+REPORTING = re.compile(r"\b(?:said|says|say|claimed(?! responsibility)|claims(?! responsibility)|denied|denies|reported|reports|"
                        r"announced|added|stated|told|according to)\b", re.I)
 NOT_OBJECT = re.compile(r"\b(?:had|has|have|was|were|is|are|been|being|near|outside|around|"
                         r"close to|beside|toward|towards|between|using|used|"
@@ -498,7 +498,13 @@ def _opponent(lex: Lexicon, actor: str, leads: Optional[_Leads] = None) -> str:
 
 
 def _status(lex: Lexicon, s: str) -> str:
-    for kind in ("disputed", "confirmed", "claimed"):
+    """disputed > unverified (a claim: "could not be independently verified") >
+    confirmed > claimed > reported."""
+    if lex.cues["disputed"].search(s):
+        return "disputed"
+    if lex.cues["unverified"].search(s):
+        return "claimed"
+    for kind in ("confirmed", "claimed"):
         if lex.cues[kind].search(s):
             return kind
     return "reported"

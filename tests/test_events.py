@@ -313,3 +313,19 @@ def test_a_named_killer_before_the_toll(extract):
     e = only(extract("Reports said pro-government forces killed at least 82 civilians in "
                      "four neighbourhoods of Aleppo."), "casualties")
     assert e.actor == ("syrian_government",) and e.target == ("civilians",) and e.fatalities == 82
+
+
+@pytest.mark.parametrize("sentence,status", [
+    ("Rebels said they had captured Saraqib, a claim that could not be independently verified.",
+     "claimed"),
+    ("Unconfirmed reports said government troops had pulled out of Saraqib.", "claimed"),
+    ("The Syrian army confirmed that it had withdrawn from Saraqib.", "confirmed"),
+])
+def test_an_unverified_claim_is_not_confirmed(extract, sentence, status):
+    assert only(extract(sentence), "control_change").status == status
+
+
+def test_claiming_responsibility_is_not_reporting(extract):
+    e = only(extract("Islamic State claimed responsibility for an ambush near Sukhnah that "
+                     "killed nine soldiers."), "attack")
+    assert e.actor == ("isis",) and e.fatalities == 9
