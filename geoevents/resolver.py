@@ -60,6 +60,11 @@ _PUNCT_INSIDE = re.compile(r"[^\w\s'’‘`ʿʾ\-–]")
 _PLACE_CUE = re.compile(r"\b(?:town|village|city|district|neighbou?rhood|suburb|area) of "
                         r"((?:(?:al|el|as|ash|ad|an|ar|az)-)?[A-Z][\w'’]{3,}"
                         r"(?:[\s-](?:(?:al|el|as|ash|ad|an|ar|az)[\s-])?[A-Z][\w'’]+)?)")
+_PERSON_TITLE = re.compile(r"\b(?:President|[Ll]eader|[Cc]ommander|[Mm]inister|[Ee]nvoy|"
+                           r"[Ss]pokes(?:man|woman|person)|General|Gen\.|Colonel|Brigadier|"
+                           r"[Cc]hief|Secretary|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|named|[Jj]ournalist|"
+                           r"[Aa]ctivist|[Cc]leric|[Ee]mir|[Pp]remier)\s+(?:[A-Z][\w'’-]+\s+){0,2}$")
+_NAME_TAIL = re.compile(r"[\s-]+(?:al|el|ad|ash|as|ar|az|at|an|bin|ibn)[\s-]+[A-Z]")
 _FUNCTION_WORD = r"(?!(?:In|At|On|From|Near|To|Of|And|The|For|By|With|Into|Outside|Around)\b)"
 _INSIDE_NAME_ARTICLE = re.compile(r"\b" + _FUNCTION_WORD + r"[A-Z][\w'’]+[\s-]+$")
 _INSIDE_NAME = re.compile(r"\b" + _FUNCTION_WORD + r"[A-Z][\w'’]+[\s-]+(?:al|el|ad|ash|as|ar|az|at|an|bin|ibn|abu|abd)"
@@ -181,7 +186,13 @@ class Resolver:
             if toks[s.i0].start >= last_end:
                 chosen.append(s)
                 last_end = toks[s.i1].end
-        return chosen
+        # two one-word "places" side by side ("Mazloum Abdi") are a person's name
+        pairs = {i for i in range(len(chosen) - 1)
+                 if chosen[i].i0 == chosen[i].i1 and chosen[i + 1].i0 == chosen[i + 1].i1
+                 and chosen[i + 1].i0 == chosen[i].i1 + 1
+                 and text[toks[chosen[i].i1].end:toks[chosen[i + 1].i0].start] == " "}
+        drop = pairs | {i + 1 for i in pairs}
+        return [s for i, s in enumerate(chosen) if i not in drop]
 
     def _misspelled(self, text: str, toks: list[Token], spans: list[_Span]) -> list[_Span]:
         """Guarded fuzzy fallback: a capitalised name that the text itself calls a place
@@ -234,6 +245,9 @@ class Resolver:
         start, end = toks[i0].start, toks[i1].end
         if _PUNCT_INSIDE.search(text, start, end):
             return False
+        if _PERSON_TITLE.search(text, max(0, start - 60), start) or \
+                _NAME_TAIL.match(text, end):
+            return False  # "leader Mazloum Abdi", "Hadi al-Bahra": a person
         if _INSIDE_NAME.search(text, max(0, start - 40), start) or not toks[i0].key and \
                 _INSIDE_NAME_ARTICLE.search(text, max(0, start - 40), start):
             return False  # "Jabal Zayn al-Abidin": the tail of a longer unknown name

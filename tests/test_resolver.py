@@ -197,3 +197,9 @@ def test_hand_added_aliases_and_places(resolve):
     ms = resolve("Turkish-backed forces entered Serekaniye, while Madaya and Rajo stayed quiet.")
     assert [m.text for m in ms] == ["Serekaniye", "Madaya", "Rajo"]
     assert near(ms[0], 36.85, 40.07) and near(ms[1], 33.69, 36.10)
+
+
+def test_people_named_like_villages_are_not_places(resolve):
+    ms = resolve("Kurdish leader Mazloum Abdi met Hadi al-Bahra in Hasakah. Minister Ali "
+                 "Mahmoud Abbas spoke in Damascus.")
+    assert [m.text for m in ms] == ["Hasakah", "Damascus"]
