@@ -34,6 +34,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from geoevents.export import atomic_write  # noqa: E402
+from geoevents.gazetteer import haversine_km  # noqa: E402
 from geoevents.text import fold  # noqa: E402  (the resolver's own folding key)
 
 csv.field_size_limit(10_000_000)
@@ -167,13 +168,6 @@ def split(value: str, sep: str = "|") -> list[str]:
 
 def fmt(x: float) -> str:
     return f"{x:.5f}"
-
-
-def haversine_km(lat1, lon1, lat2, lon2) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 12742.0 * math.asin(min(1.0, math.sqrt(a)))
 
 
 def strip_marks(text: str) -> str:

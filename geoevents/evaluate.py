@@ -37,7 +37,8 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable, Optional
 
-EARTH_RADIUS_KM = 6371.0088
+from .gazetteer import haversine_km
+
 RESOLUTION_KM = 10.0
 RESOLUTION_COARSE_KM = 50.0
 COARSE_LEVELS = frozenset({"country", "admin1", "region"})
@@ -80,14 +81,6 @@ def _props(feature: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- geometry
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
 
 def _lines(geom: Optional[dict]) -> list[list[tuple[float, float]]]:
     """Vertex lists ([(lon, lat), ...]) of a geometry; a point is a one-vertex line."""
