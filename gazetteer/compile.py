@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from geoevents.export import atomic_write  # noqa: E402
 from geoevents.gazetteer import haversine_km  # noqa: E402
-from geoevents.text import fold  # noqa: E402  (the resolver's own folding key)
+from geoevents.text import fold, strip_marks  # noqa: E402  (the resolver's own folding key)
 
 csv.field_size_limit(10_000_000)
 
@@ -168,10 +168,6 @@ def split(value: str, sep: str = "|") -> list[str]:
 
 def fmt(x: float) -> str:
     return f"{x:.5f}"
-
-
-def strip_marks(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _script(ch: str) -> str:
