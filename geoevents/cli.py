@@ -25,6 +25,26 @@ def _date(value: str) -> date:
     return d
 
 
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return n
+
+
+def _bbox(value: str) -> tuple[float, float, float, float]:
+    try:
+        w, s, e, n = (float(x) for x in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WEST,SOUTH,EAST,NORTH, got {value!r}") from None
+    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        raise argparse.ArgumentTypeError(f"not a box west<=east, south<=north: {value!r}")
+    return w, s, e, n
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="geoevents", description=(
         "Offline conflict-event mapper: place mentions, events and maps from war reporting."))
@@ -38,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--tiles", help="add an online tile layer from this URL template")
     run.add_argument("--baseline", help="control before the first report (CSV or GeoJSON: "
                                         "place or place_id, controller, as_of)")
+    run.add_argument("--store", help="a GeoPackage kept across runs: documents already in it "
+                                     "are skipped, outputs cover the whole store")
+    run.add_argument("--jobs", type=_positive, default=1,
+                     help="worker processes on this machine (same output as --jobs 1)")
+    run.add_argument("--dask", metavar="SCHEDULER",
+                     help="run the extraction on a Dask cluster (address, or 'local')")
+    run.add_argument("--no-fusion", dest="fusion", action="store_false",
+                     help="keep one event per document report instead of fusing reports "
+                          "of one happening across documents")
+    run.add_argument("--quiet", action="store_true", help="no progress output")
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the embedded demo corpus")
     demo.add_argument("--out", default="geoevents-demo", help="output directory")
@@ -66,6 +96,18 @@ def _parser() -> argparse.ArgumentParser:
                     help="write a <div> with inline scripts/styles to paste into a page")
     mp.add_argument("--png", help="also write a static PNG as of the date")
     mp.add_argument("--title", default="geoevents", help="map title")
+
+    ex = sub.add_parser("export", help="write a layer of a --store GeoPackage as GeoJSON, "
+                                       "CSV, GeoPackage or GeoParquet")
+    ex.add_argument("store", help="a GeoPackage written by run --store")
+    ex.add_argument("--format", required=True, choices=("geojson", "csv", "gpkg", "parquet"))
+    ex.add_argument("--layer", default="events",
+                    choices=("events", "events_raw", "mentions", "documents"),
+                    help="events (fused, default), events_raw (per document), mentions, "
+                         "documents")
+    ex.add_argument("--since", type=_date, help="events dated on or after this day")
+    ex.add_argument("--bbox", type=_bbox, help="WEST,SOUTH,EAST,NORTH in degrees")
+    ex.add_argument("-o", "--out", required=True, help="output file")
 
     res = sub.add_parser("resolve", help="ranked gazetteer candidates for place names")
     res.add_argument("names", nargs="+")
@@ -104,7 +146,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"geoevents: error: {args.baseline}: no such baseline file", file=sys.stderr)
         return 2
     handler = {"run": _run, "demo": _demo, "eval": _eval, "resolve": _resolve,
-               "gazetteer": _gazetteer, "control": _control, "map": _map}[args.command]
+               "gazetteer": _gazetteer, "control": _control, "map": _map,
+               "export": _export}[args.command]
     return handler(args)
 
 
@@ -115,12 +158,40 @@ def _run(args) -> int:
     except (OSError, ValueError, KeyError) as exc:
         print(f"geoevents: error: {exc}", file=sys.stderr)
         return 2
-    result = run(args.inputs, args.out, metadata=args.metadata, published=args.published,
-                 title=args.title, tiles=args.tiles, baseline=baseline)
+    from .documents import count_documents
+    from .progress import Progress
+    from .store import StoreError
+    progress = Progress(None if args.quiet else count_documents(args.inputs), quiet=args.quiet)
+    try:
+        result = run(args.inputs, args.out, metadata=args.metadata, published=args.published,
+                     title=args.title, tiles=args.tiles, baseline=baseline, store=args.store,
+                     jobs=args.jobs, dask=args.dask, fusion=args.fusion, progress=progress)
+    except (StoreError, RuntimeError, OSError) as exc:
+        print(f"geoevents: error: {exc}".splitlines()[0], file=sys.stderr)
+        return 2
     r = result.report()
-    print(f"{r['documents_read']} documents, {r['mentions']} mentions, {r['events']} events "
-          f"-> {args.out}", file=sys.stderr)
+    stored = r.get("already_stored")
+    print(f"{r['documents_read']} documents, {r['mentions']} mentions, {r['events']} events"
+          + (f", {stored} already in the store" if stored else "") + f" -> {args.out}",
+          file=sys.stderr)
     return _report_errors(result)
+
+
+def _export(args) -> int:
+    from .export import export_layer
+    from .store import Store, StoreError
+    if not Path(args.store).is_file():
+        print(f"geoevents: error: {args.store}: no such store", file=sys.stderr)
+        return 2
+    try:
+        with Store(args.store) as st:
+            n = export_layer(st, args.layer, args.format, args.out,
+                             since=args.since.isoformat() if args.since else None, bbox=args.bbox)
+    except (StoreError, ValueError, OSError) as exc:
+        print(f"geoevents: error: {exc}".splitlines()[0], file=sys.stderr)
+        return 2
+    print(f"{n} {args.layer} -> {args.out}", file=sys.stderr)
+    return 0
 
 
 def _baseline(path: Optional[str]):

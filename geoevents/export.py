@@ -10,10 +10,11 @@ import io
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import BinaryIO, Iterable, Iterator, Optional
 
 from .model import Event, Mention
 
@@ -21,20 +22,21 @@ COORD_DIGITS = 5
 CSV_COLUMNS = ("event_id_cnty", "event_date", "date_precision", "event_type", "sub_event_type",
                "geoevents_type", "actor1", "actor2", "location", "admin1", "latitude",
                "longitude", "geo_precision", "source", "source_url", "status", "notes",
-               "fatalities")
+               "fatalities", "corroboration")
 NON_STATE = {"hts", "opposition", "sna", "sdf", "isis", "southern_operations_room",
              "iran_backed_militias", "hezbollah"}
 
 
-def atomic_write(path: str | Path, data: str | bytes) -> None:
-    """Write a file so readers see the old or the new content, never a torn one."""
+@contextmanager
+def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
+    """A file handle whose content replaces ``path`` only when the block ends without an
+    error: readers see the old or the new file, never a torn one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
@@ -43,6 +45,26 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_write(path: str | Path, data: str | bytes) -> None:
+    """Write a whole file atomically (see :func:`atomic_open`)."""
+    with atomic_open(path) as fh:
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def write_collection(path: str | Path, features: Iterable[dict]) -> int:
+    """Stream a GeoJSON FeatureCollection to ``path``, one feature per line, atomically;
+    memory stays flat however many features come.  Returns the number written."""
+    n = 0
+    with atomic_open(path) as fh:
+        fh.write(b'{"type": "FeatureCollection", "features": [')
+        for f in features:
+            fh.write((",\n" if n else "\n").encode())
+            fh.write(json.dumps(f, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            n += 1
+        fh.write(b"\n]}\n")
+    return n
 
 
 def dumps(obj) -> str:
@@ -130,8 +152,9 @@ def _csv_cell(value) -> str:
     return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
 
 
-def events_csv(features: list[dict]) -> str:
-    """ACLED-like CSV of event features, one row each."""
+def events_csv(features: Iterable[dict]) -> str:
+    """ACLED-like CSV of event features, one row each (``corroboration``: how many
+    outlets report a fused event)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
@@ -142,7 +165,8 @@ def events_csv(features: list[dict]) -> str:
             p["event_id"], p["date"], p["date_precision"], p["acled_event_type"],
             p["acled_sub_event_type"], p["type"], ";".join(p["actor"]),
             ";".join(p["target"]), p["place"], p["admin1"], lat, lon, p["geo_precision"],
-            p["source"], p["url"], p["status"], p["sentence"], p["fatalities"])])
+            p["source"], p["url"], p["status"], p["sentence"], p["fatalities"],
+            p.get("corroboration", 1))])
     return buf.getvalue()
 
 
@@ -164,3 +188,92 @@ def validate(collection: dict, name: str) -> None:
     """Raise jsonschema.ValidationError when an output breaks its contract."""
     import jsonschema
     jsonschema.validate(collection, schema(name))
+
+
+def _flat(value):
+    """A property as one GIS cell: lists of names joined, nested records as JSON text."""
+    if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return ";".join(value)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return value
+
+
+def features_frame(features: Iterable[dict]):
+    """A GeoDataFrame (EPSG:4326) of GeoJSON features with flat columns."""
+    import geopandas as gpd
+    from shapely.geometry import shape
+    rows, geoms = [], []
+    for f in features:
+        rows.append({k: _flat(v) for k, v in f["properties"].items()})
+        geoms.append(shape(f["geometry"]))
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=4326)
+
+
+def _atomic_frame(frame, out: Path, fmt: str, layer: str) -> None:
+    """Write a (Geo)DataFrame through a temp file in the same directory, then rename."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
+    tmp.unlink(missing_ok=True)
+    try:
+        if fmt == "parquet":
+            frame.to_parquet(tmp, index=False)
+        elif hasattr(frame, "geometry"):
+            frame.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+        else:
+            import pyogrio
+            pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG")
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def export_layer(store, layer: str, fmt: str, out: str | Path, *, since: Optional[str] = None,
+                 bbox: Optional[tuple[float, float, float, float]] = None) -> int:
+    """Write one layer of a store (``events``, ``events_raw``, ``mentions``,
+    ``documents``) as geojson, csv, gpkg or parquet (GeoParquet); returns the row count.
+    ``since`` (ISO date) and ``bbox`` (west, south, east, north) filter events;
+    ``bbox`` also filters mentions."""
+    import pandas as pd
+    out = Path(out)
+    if layer == "documents":
+        if fmt == "geojson" or since or bbox:
+            raise ValueError("the documents layer has no geometry or dates: "
+                             "export it as csv, gpkg or parquet, without --since/--bbox")
+        frame = pd.DataFrame(list(store.documents()))
+        if fmt == "csv":
+            atomic_write(out, frame.map(_csv_cell).to_csv(index=False, lineterminator="\n"))
+        else:
+            _atomic_frame(frame, out, fmt, layer)
+        return len(frame)
+    if layer == "mentions":
+        if since:
+            raise ValueError("--since applies to event layers; mentions have no date")
+        features = (f for f in store.mentions()
+                    if bbox is None or _inside(f["geometry"], bbox))
+    else:
+        features = store.events(layer, since=since, bbox=bbox)
+    if fmt == "geojson":
+        return write_collection(out, features)
+    if fmt == "csv":
+        if layer == "mentions":
+            frame = features_frame(features)
+            atomic_write(out, pd.DataFrame(frame.drop(columns="geometry")).map(_csv_cell)
+                         .to_csv(index=False, lineterminator="\n"))
+            return len(frame)
+        rows = list(features)
+        atomic_write(out, events_csv(rows))
+        return len(rows)
+    frame = features_frame(features)
+    _atomic_frame(frame, out, fmt, layer)
+    return len(frame)
+
+
+def _inside(geom: dict, bbox: tuple[float, float, float, float]) -> bool:
+    """Whether a Point, or any vertex of a LineString, lies in (west, south, east, north)."""
+    w, s, e, n = bbox
+    coords = [geom["coordinates"]] if geom["type"] == "Point" else geom["coordinates"]
+    return any(w <= x <= e and s <= y <= n for x, y in coords)

@@ -25,7 +25,7 @@ LEVEL_RANK = {"country": 9, "city": 8, "admin1": 7, "region": 6, "road": 6, "fac
               "town": 4, "neighbourhood": 3, "village": 2, "admin2": 1}
 QUALIFIED_LEVEL = {"province": "admin1", "governorate": "admin1", "city": "city",
                    "district": "admin2"}
-INDEX_VERSION = "6"
+INDEX_VERSION = "7"
 QUALIFIER_WORDS = frozenset({"province", "governorate", "city", "district"})
 
 
@@ -138,6 +138,8 @@ class Gazetteer:
         self.by_key: dict[str, list[str]] = {}
         self.exact: dict[str, set[str]] = {}
         self.common_words: dict[str, set[str]] = {}
+        #: Content hash of the tables it was built from: workers compare it with the client.
+        self.version = "unversioned"
         for p in places:
             self.add(p)
         self._automaton = None
@@ -174,9 +176,12 @@ class Gazetteer:
         roads.append(tables_dir() / "common_words.tsv")
         roads.append(tables_dir() / "curated" / "aliases.tsv")
         digest = hashlib.sha256(INDEX_VERSION.encode())
+        content = hashlib.sha256(INDEX_VERSION.encode())
         for f in files + [r for r in roads if r.exists()]:
             digest.update(str(f).encode())
-            digest.update(f.read_bytes())
+            data = f.read_bytes()
+            digest.update(data)
+            content.update(data)
         cache = _cache_dir() / f"index-{digest.hexdigest()[:16]}.pkl"
         try:
             with cache.open("rb") as fh:
@@ -189,6 +194,7 @@ class Gazetteer:
         places.extend(_road_places(_load_roads()))
         places = _with_aliases(places, tables_dir() / "curated" / "aliases.tsv")
         gaz = cls(places)
+        gaz.version = content.hexdigest()[:12]
         gaz.load_common_words(tables_dir() / "common_words.tsv")
         gaz.automaton  # build before caching
         _atomic_pickle(gaz, cache)

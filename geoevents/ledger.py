@@ -79,7 +79,8 @@ class ControlLedger:
             place.changes.append(_Change(day, p["to_actor"][0], p.get("status", "reported"), {
                 "doc": p.get("doc"), "event_id": p.get("event_id"), "source": p.get("source"),
                 "url": p.get("url"), "status": p.get("status"), "sentence": p.get("sentence"),
-                "date_source": (p.get("date_source") or "text") if p.get("date") else "published"}))
+                "date_source": (p.get("date_source") or "text") if p.get("date") else "published",
+                "corroboration": p.get("corroboration", 1)}))
         for row in baseline or ():
             place = self._place(row["place_id"], row.get("place", ""), row["geometry"],
                                 row.get("admin1"))
@@ -111,7 +112,7 @@ class ControlLedger:
         for i, g in enumerate(groups):
             end = groups[i + 1][0].day if i + 1 < len(groups) else None
             sides = tuple(sorted({c.controller for c in g}))
-            disputed = any(c.status == "disputed" for c in g)
+            disputed = any(c.status in ("disputed", CONTESTED) for c in g)
             confirmed = [c for c in g if c.status == "confirmed"]
             if len(sides) > 1:
                 controller, status = CONTESTED, CONTESTED

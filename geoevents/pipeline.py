@@ -1,39 +1,69 @@
-"""Wires the stages: documents -> mentions -> events -> outputs.
+"""Wires the stages: documents -> mentions -> events -> store -> fusion -> outputs.
 
-``extract`` is the per-document stage, a pure function of (document, gazetteer): the
-unit a process pool or a Dask worker runs.  ``run`` streams a batch through it, keeps
-going past bad documents, and writes every output atomically.
+``Pipeline.extract`` is the per-document stage, a pure function of (document, gazetteer
+version): the unit a process pool or a Dask worker runs.  ``run`` streams a batch through
+it in bounded memory, commits results to a GeoPackage store batch by batch (a temporary
+one unless ``store`` is given), fuses events across documents, and writes every output
+atomically from the store.
 """
 from __future__ import annotations
 
+import tempfile
 import time
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 from .documents import ReadError, read_documents
 from .events import EventBuilder
 from .export import (atomic_write, dumps, event_feature, events_csv, feature_collection,
-                     mention_feature)
+                     mention_feature, write_collection)
 from .model import Document
+from .progress import Progress
 from .resolver import Resolver
+from .store import Store, content_hash
+
+#: Documents per task sent to a worker, and per store transaction.
+TASK_DOCS = 16
+COMMIT_DOCS = 256
+
+
+@dataclass(frozen=True)
+class DocResult:
+    """What one document produced: features ready to store and write."""
+    doc: str
+    hash: str
+    meta: dict
+    mentions: list
+    events: list
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A document that could not be read or processed, with a one-line reason."""
+    file: str
+    reason: str
 
 
 @dataclass
 class BatchResult:
-    """What a batch produced: features ready to write, and the run report."""
+    """What a batch produced, and the run report.  ``process`` keeps every feature in
+    ``mentions``/``events``; ``run`` streams them to the store and keeps counts only."""
     mentions: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     documents: int = 0
     skipped: list[dict] = field(default_factory=list)
-    seconds: dict = field(default_factory=lambda: {"read": 0.0, "resolve": 0.0, "events": 0.0,
+    counts: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=lambda: {"extract": 0.0, "store": 0.0, "fusion": 0.0,
                                                    "write": 0.0, "map": 0.0})
 
     def report(self) -> dict:
+        counts = {"mentions": len(self.mentions), "events": len(self.events), **self.counts}
         return {"documents_read": self.documents, "documents_skipped": len(self.skipped),
-                "skipped": self.skipped, "mentions": len(self.mentions),
-                "events": len(self.events),
+                "skipped": self.skipped, **counts,
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
 
@@ -45,71 +75,210 @@ class Pipeline:
         self.resolver = resolver or Resolver()
         self.builder = builder or EventBuilder()
 
+    @property
+    def version(self) -> str:
+        """The gazetteer version the results depend on."""
+        return self.resolver.gaz.version
+
+    def extract(self, doc: Document) -> DocResult:
+        """Mentions and events of one document, as sorted features."""
+        mentions = self.resolver(doc)
+        events = self.builder(doc, mentions)
+        meta = {"source": doc.source, "url": doc.url, "title": doc.title,
+                "published": doc.published.isoformat() if doc.published else None}
+        doc_meta = {doc.id: meta}
+        m = sorted((mention_feature(x) for x in mentions), key=_mention_order)
+        e = sorted((event_feature(x, doc_meta) for x in events), key=_event_order)
+        return DocResult(doc.id, content_hash(doc.text, doc.source, doc.url), meta, m, e)
+
+    def extract_safe(self, doc: Document) -> DocResult | Skipped:
+        try:
+            return self.extract(doc)
+        except Exception as exc:  # one bad document must not sink the batch
+            return Skipped(doc.id, f"internal error: {exc!r}"[:300])
+
     def process(self, items: Iterable[Document | ReadError]) -> BatchResult:
-        """Run a stream of documents (and read errors) through the stages."""
+        """Run documents through the stages in memory (evaluation, notebooks, tests)."""
         res = BatchResult()
-        clock = time.perf_counter()
+        t0 = time.perf_counter()
         for item in items:
-            now = time.perf_counter()
-            res.seconds["read"] += now - clock
-            if isinstance(item, ReadError):
-                res.skipped.append({"file": item.path, "reason": item.reason})
-                clock = time.perf_counter()
-                continue
-            try:
-                t0 = time.perf_counter()
-                mentions = self.resolver(item)
-                t1 = time.perf_counter()
-                events = self.builder(item, mentions)
-                t2 = time.perf_counter()
-            except Exception as exc:  # one bad document must not sink the batch
-                res.skipped.append({"file": item.id, "reason": f"internal error: {exc!r}"[:300]})
-                clock = time.perf_counter()
-                continue
-            res.seconds["resolve"] += t1 - t0
-            res.seconds["events"] += t2 - t1
-            res.documents += 1
-            meta = {item.id: {"source": item.source, "url": item.url,
-                              "published": item.published.isoformat() if item.published else None}}
-            res.mentions.extend(mention_feature(m) for m in mentions)
-            res.events.extend(event_feature(e, meta) for e in events)
-            clock = time.perf_counter()
-        key = lambda f: (f["properties"]["doc"], f["properties"]["start"],  # noqa: E731
-                         f["properties"].get("event_id") or f["properties"]["end"])
-        res.mentions.sort(key=key)
-        res.events.sort(key=key)
+            r = item if isinstance(item, ReadError) else self.extract_safe(item)
+            if isinstance(r, DocResult):
+                res.documents += 1
+                res.mentions.extend(r.mentions)
+                res.events.extend(r.events)
+            else:
+                res.skipped.append({"file": _name(r), "reason": r.reason})
+        res.seconds["extract"] = time.perf_counter() - t0
+        res.mentions.sort(key=lambda f: (f["properties"]["doc"],) + _mention_order(f))
+        res.events.sort(key=lambda f: (f["properties"]["doc"],) + _event_order(f))
         return res
+
+
+def _mention_order(f: dict) -> tuple:
+    return f["properties"]["start"], f["properties"]["end"]
+
+
+def _event_order(f: dict) -> tuple:
+    return f["properties"]["start"], f["properties"]["event_id"]
+
+
+def _name(item: ReadError | Skipped) -> str:
+    return item.path if isinstance(item, ReadError) else item.file
+
+
+@lru_cache(maxsize=1)
+def _worker_pipeline() -> Pipeline:
+    """One pipeline per worker process, loaded on its first task and kept."""
+    return Pipeline()
+
+
+def extract_batch(docs: list[Document], version: Optional[str] = None) -> list:
+    """The worker task: extract a batch of documents with the worker's own pipeline.
+    Refuses to run on a gazetteer other than the client's (results would differ)."""
+    pipe = _worker_pipeline()
+    if version is not None and pipe.version != version:
+        raise RuntimeError(f"worker gazetteer {pipe.version} differs from the client's "
+                           f"{version}: install the same geoevents and gazetteer on every worker")
+    return [pipe.extract_safe(d) for d in docs]
+
+
+def _batched(items: Iterable, n: int) -> Iterator[list]:
+    batch: list = []
+    for x in items:
+        batch.append(x)
+        if len(batch) >= n:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def extract_stream(items: Iterable[Document | ReadError], pipeline: Optional[Pipeline] = None,
+                   *, jobs: int = 1, dask: Optional[str] = None) -> Iterator[DocResult | Skipped]:
+    """Extract a stream of documents in order, in this process, a pool or on Dask.
+    Read errors pass through as ``Skipped`` at their place in the stream."""
+    if jobs <= 1 and not dask:
+        pipe = pipeline or Pipeline()
+        for item in items:
+            yield (Skipped(item.path, item.reason) if isinstance(item, ReadError)
+                   else pipe.extract_safe(item))
+        return
+    from .parallel import ordered_map
+    version = (pipeline or _worker_pipeline()).version
+    yield from ordered_map(_ExtractTask(version), _batched(items, TASK_DOCS), jobs=jobs,
+                           dask=dask, initializer=_worker_pipeline)
+
+
+class _ExtractTask:
+    """A picklable callable: read errors stay where they were, documents are extracted."""
+
+    def __init__(self, version: str):
+        self.version = version
+
+    def __call__(self, batch: list) -> list:
+        docs = [x for x in batch if not isinstance(x, ReadError)]
+        done = iter(extract_batch(docs, self.version))
+        return [Skipped(x.path, x.reason) if isinstance(x, ReadError) else next(done)
+                for x in batch]
+
+
+def _new_documents(items: Iterable[Document | ReadError], store: Store, pending: set,
+                   res: BatchResult) -> Iterator[Document | ReadError]:
+    """Drop documents already stored (same content hash), give a colliding id a suffix."""
+    for item in items:
+        if isinstance(item, Document):
+            h = content_hash(item.text, item.source, item.url)
+            if h in pending or store.has(h):
+                res.counts["already_stored"] = res.counts.get("already_stored", 0) + 1
+                continue
+            if item.id in pending or store.has_id(item.id):
+                item = replace(item, id=f"{item.id}#{h[:8]}")
+            pending.update((h, item.id))
+        yield item
 
 
 def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional[str] = None,
         published: Optional[date] = None, title: str = "geoevents",
         tiles: Optional[str] = None, baseline: Optional[list[dict]] = None,
-        pipeline: Optional[Pipeline] = None) -> BatchResult:
-    """Read, extract and write mentions.geojson, events.geojson, events.csv,
-    control.geojson, map.html and report.json into ``out_dir``."""
-    pipe = pipeline or Pipeline()
-    res = pipe.process(read_documents(inputs, metadata=metadata, published=published))
-    write_outputs(res, out_dir, title=title, tiles=tiles, baseline=baseline)
+        pipeline: Optional[Pipeline] = None, store: Optional[str | Path] = None,
+        jobs: int = 1, dask: Optional[str] = None, fusion: bool = True,
+        progress: Optional[Progress] = None) -> BatchResult:
+    """Read, extract, store, fuse, and write mentions.geojson, events.geojson (fused, or per
+    document with ``fusion=False``), events_raw.geojson (with fusion), events.csv,
+    control.geojson, map.html and report.json into ``out_dir``.
+
+    ``store``: a GeoPackage kept across runs (documents already in it are skipped); the
+    outputs then cover everything in the store.  Without it a temporary store holds this
+    run only."""
+    res = BatchResult()
+    progress = progress or Progress(quiet=True)
+    with ExitStack() as stack:
+        if store is None:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="geoevents-"))
+            store = Path(tmp) / "run.gpkg"
+        st = stack.enter_context(Store(store))
+        pending: set = set()
+        items = _new_documents(read_documents(inputs, metadata=metadata, published=published),
+                               st, pending, res)
+        batch: list[DocResult] = []
+        t0 = time.perf_counter()
+        for r in extract_stream(items, pipeline, jobs=jobs, dask=dask):
+            if isinstance(r, Skipped):
+                res.skipped.append({"file": r.file, "reason": r.reason})
+                progress.update(skipped=1)
+                continue
+            res.documents += 1
+            batch.append(r)
+            progress.update(docs=1, events=len(r.events))
+            if len(batch) >= COMMIT_DOCS:
+                _commit(st, batch, pending, res)
+        _commit(st, batch, pending, res)
+        progress.close()
+        res.seconds["extract"] = time.perf_counter() - t0 - res.seconds["store"]
+        t1 = time.perf_counter()
+        added, removed = st.refuse()
+        res.seconds["fusion"] = time.perf_counter() - t1
+        res.counts.update(fused_added=added, fused_removed=removed)
+        write_outputs(st, out_dir, res, fusion=fusion, title=title, tiles=tiles,
+                      baseline=baseline)
     return res
 
 
-def write_outputs(res: BatchResult, out_dir: str | Path, *, title: str = "geoevents",
-                  tiles: Optional[str] = None, baseline: Optional[list[dict]] = None) -> None:
-    """Write every output of a batch atomically."""
+def _commit(st: Store, batch: list[DocResult], pending: set, res: BatchResult) -> None:
+    t = time.perf_counter()
+    st.add(batch)
+    for r in batch:
+        pending.discard(r.hash)
+        pending.discard(r.doc)
+    batch.clear()
+    res.seconds["store"] += time.perf_counter() - t
+
+
+def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: bool = True,
+                  title: str = "geoevents", tiles: Optional[str] = None,
+                  baseline: Optional[list[dict]] = None) -> None:
+    """Write every output from the store, atomically; mentions stream, events are held
+    (the map and the ledger need them together)."""
     from .ledger import ControlLedger
+    from .render.map import render_map
     out = Path(out_dir)
     t0 = time.perf_counter()
-    mentions_fc = feature_collection(res.mentions)
-    events_fc = feature_collection(res.events)
-    control_fc = ControlLedger(res.events, baseline).to_geojson()
-    atomic_write(out / "mentions.geojson", dumps(mentions_fc))
-    atomic_write(out / "events.geojson", dumps(events_fc))
-    atomic_write(out / "events.csv", events_csv(res.events))
+    layer = "events" if fusion else "events_raw"
+    events = list(st.events(layer))
+    res.counts.update(store_documents=st.count("documents"),
+                      mentions=write_collection(out / "mentions.geojson", st.mentions()),
+                      events_raw=st.count("events_raw"), events=len(events))
+    write_collection(out / "events.geojson", events)
+    if fusion:
+        write_collection(out / "events_raw.geojson", st.events("events_raw"))
+    atomic_write(out / "events.csv", events_csv(events))
+    events_fc = feature_collection(events)
+    control_fc = ControlLedger(events, baseline).to_geojson()
     atomic_write(out / "control.geojson", dumps(control_fc))
     t1 = time.perf_counter()
-    from .render.map import render_map
-    render_map(events_fc, out / "map.html", mentions=mentions_fc, control=control_fc,
-               title=title, tiles=tiles)
+    render_map(events_fc, out / "map.html", mentions={"features": st.mentions()},
+               control=control_fc, title=title, tiles=tiles)
     t2 = time.perf_counter()
     res.seconds["write"] += t1 - t0
     res.seconds["map"] += t2 - t1

@@ -49,7 +49,7 @@ def test_run_on_the_seeds_writes_every_output_valid_against_the_schema(tmp_path,
     assert len(rows) == len(events["features"])
     report = load(out, "report.json")
     assert report["documents_read"] == 5 and report["documents_skipped"] == 0
-    assert set(report["seconds"]) >= {"read", "resolve", "events", "write", "map"}
+    assert set(report["seconds"]) >= {"extract", "store", "fusion", "write", "map"}
     published = {f["properties"]["published"] for f in events["features"]}
     assert published <= {"2024-11-28", "2024-11-30", "2024-12-02", "2024-11-29"}
 
@@ -105,7 +105,8 @@ def test_article_text_is_escaped_in_the_map(tmp_path):
 def test_demo_reproduces_the_committed_gallery_byte_for_byte(tmp_path):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == 0
-    for name in ("events.geojson", "mentions.geojson", "map.html"):
+    for name in ("events.geojson", "events_raw.geojson", "mentions.geojson", "events.csv",
+                 "control.geojson", "map.html"):
         assert (out / name).read_bytes() == (ROOT / "maps" / name).read_bytes(), name
 
 

@@ -325,7 +325,7 @@ CLUSTER_MAX_ZOOM = 10
 #: compact embedding keeps.
 POPUP_KEYS = ("event_id", "type", "place", "admin1", "actor", "target", "to_actor", "from_actor",
               "date", "date_precision", "status", "attributed_to", "fatalities", "source", "url",
-              "published", "sentence")
+              "published", "sentence", "corroboration", "sources")
 COMPACT_FORMAT = "geoevents-compact-1"
 
 
@@ -403,13 +403,16 @@ def load_default_boundaries() -> Optional[dict]:
 
 
 def _aggregate_mentions(mentions: Optional[Mapping]) -> Optional[dict]:
-    """One point per mentioned place (role "location"), with mention and document counts."""
-    feats = _features(mentions)
-    if not feats:
+    """One point per mentioned place (role "location"), with mention and document counts.
+    ``features`` may be any iterable, so a store streams its mentions through here."""
+    feats = mentions.get("features") if isinstance(mentions, Mapping) else None
+    if feats is None or isinstance(feats, (str, bytes, Mapping)):
         return None
     places: dict[str, dict] = {}
     docs: dict[str, set] = {}
     for f in feats:
+        if not isinstance(f, Mapping):
+            continue
         p = f.get("properties") or {}
         g = f.get("geometry") or {}
         if p.get("role", "location") != "location" or g.get("type") != "Point":

@@ -160,10 +160,23 @@
     }
     if (p.published) { src += (src ? ' ' : '') + '<span class="ge-muted">' + esc(p.published) + '</span>'; }
     if (src) { rows.push(['Source', src]); }
+    var others = list(p.sources).filter(function (s) { return s && s.doc !== p.doc; });
+    if (others.length || p.corroboration > 1) {
+      rows.push(['Reports', esc(list(p.sources).length || 1) + ' from ' + esc(p.corroboration || 1) + ' outlet' + (p.corroboration > 1 ? 's' : '') +
+        (p.status === 'contested' ? ' <b>(contested)</b>' : '')]);
+    }
     h += '<table class="ge-pop-table">' + rows.map(function (r) {
       return '<tr><th>' + r[0] + '</th><td>' + r[1] + '</td></tr>';
     }).join('') + '</table>';
     if (p.sentence) { h += '<blockquote class="ge-pop-quote">' + esc(p.sentence) + '</blockquote>'; }
+    if (others.length) {
+      h += '<ul class="ge-pop-sources">' + others.slice(0, 5).map(function (s) {
+        var u = safeUrl(s.url), name = esc(s.source || u || s.doc || 'report');
+        if (u) { name = '<a href="' + esc(u) + '" target="_blank" rel="noopener noreferrer">' + name + '</a>'; }
+        return '<li>' + name + ' <span class="ge-muted">' + esc(s.published || '') + ' ' + esc(s.status || '') +
+          '</span><br>' + esc(s.sentence) + '</li>';
+      }).join('') + (others.length > 5 ? '<li class="ge-muted">and ' + esc(others.length - 5) + ' more</li>' : '') + '</ul>';
+    }
     h += '<div class="ge-muted ge-pop-id">' + esc(p.event_id) + '</div></div>';
     return h;
   };

@@ -1,0 +1,220 @@
+"""Cross-document fusion: one event per happening, however many outlets report it.
+
+Events from different documents merge when they have the same type, the same place (the
+same gazetteer row, or points within ``PLACE_KM``), dates within the tolerance of their
+precision, and actors on compatible sides.  Each cluster is anchored on its first event in
+a content order (date, place, document, event id), and a new event joins the nearest
+compatible anchor: anchoring, rather than chaining events one to the next, keeps a run of
+near-by happenings on consecutive days from collapsing into one.
+
+The result depends only on the set of input events, never on their arrival order, so a
+store that grows day by day and a single run over the same documents fuse alike.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Iterable, Optional
+from urllib.parse import urlsplit
+
+from .gazetteer import haversine_km
+from .lexicons import lexicon_rows
+from .text import fold
+
+#: Two gazetteer rows whose names fold alike and whose points are closer than this are
+#: one place (a town listed twice, a village under two sources).  Rows with different
+#: names are different places however close: villages 2 km apart are often taken on
+#: the same day by the same side, and each capture is its own event.
+PLACE_KM = 5.0
+#: How many days apart two reports of one happening may date it, by date precision.
+#: An undated event is dated by its publication (a report appears a day or two after).
+DATE_DAYS = {"day": 1, "week": 7, "month": 31, "year": 366, None: 2}
+_DATE_RANK = {"day": 0, "week": 1, "month": 2, "year": 3, None: 4}
+#: The member statuses, strongest first, that a fused event reports when none disputes.
+_STATUS_ORDER = ("confirmed", "reported", "claimed")
+
+
+@lru_cache(maxsize=1)
+def _sides() -> dict[str, str]:
+    """Actor -> side (lexicon/sides.tsv): allies' reports of one happening are compatible."""
+    return dict(lexicon_rows("sides.tsv"))
+
+
+def outlet(props: dict) -> str:
+    """Who published a report: the source name, else the URL's host, else the document."""
+    source = (props.get("source") or "").strip().casefold()
+    if source:
+        return source
+    host = urlsplit(props.get("url") or "").hostname or ""
+    return host.removeprefix("www.") or f"doc:{props.get('doc')}"
+
+
+@dataclass(frozen=True)
+class FusionKey:
+    """The compact facts fusion compares: small enough to hold for millions of events."""
+    event_id: str
+    doc: str
+    type: str
+    place_id: str
+    name_key: str
+    lat: float
+    lon: float
+    geo_precision: int
+    day: Optional[int]          # ordinal of the event date, else of the publication date
+    window: int
+    sides: frozenset
+    to_sides: frozenset
+
+    @classmethod
+    def of(cls, feature: dict) -> "FusionKey":
+        p = feature["properties"]
+        lon, lat = _point(feature["geometry"])
+        when = p.get("date") or p.get("published")
+        precision = p.get("date_precision") if p.get("date") else None
+        sides = _sides()
+        return cls(p["event_id"], str(p["doc"]), p["type"], p["place_id"],
+                   fold(p.get("place") or ""), lat, lon,
+                   int(p["geo_precision"]),
+                   date.fromisoformat(when[:10]).toordinal() if when else None,
+                   DATE_DAYS.get(precision, DATE_DAYS[None]),
+                   frozenset(sides.get(a, a) for a in p.get("actor") or ()),
+                   frozenset(sides.get(a, a) for a in p.get("to_actor") or ()))
+
+    def order(self) -> tuple:
+        return (self.type, self.day if self.day is not None else -1, self.place_id, self.doc,
+                self.event_id)
+
+
+def _point(geom: dict) -> tuple[float, float]:
+    c = geom["coordinates"]
+    if geom["type"] == "Point":
+        return c[0], c[1]
+    mid = c[len(c) // 2]
+    return mid[0], mid[1]
+
+
+def _same_place(a: FusionKey, b: FusionKey) -> Optional[float]:
+    """Distance in km when a and b are the same place, else None."""
+    if a.place_id == b.place_id:
+        return 0.0
+    if a.name_key != b.name_key or a.geo_precision == 3 or b.geo_precision == 3:
+        return None
+    km = haversine_km(a.lat, a.lon, b.lat, b.lon)
+    return km if km <= PLACE_KM else None
+
+
+def _compatible(a: FusionKey, b: FusionKey) -> bool:
+    if a.type != b.type or a.doc == b.doc:
+        return False
+    if a.day is None or b.day is None or abs(a.day - b.day) > max(a.window, b.window):
+        return False
+    if a.sides and b.sides and not a.sides & b.sides:
+        return False
+    return not (a.to_sides and b.to_sides and not a.to_sides & b.to_sides)
+
+
+def cluster(keys: Iterable[FusionKey]) -> list[list[FusionKey]]:
+    """Group events that report one happening; clusters and members in content order."""
+    ordered = sorted(keys, key=FusionKey.order)
+    clusters: list[list[FusionKey]] = []
+    open_by_type: dict[str, list[list[FusionKey]]] = {}
+    widest = max(DATE_DAYS.values())
+    for k in ordered:
+        active = open_by_type.setdefault(k.type, [])
+        if k.day is not None:   # anchors too old for any window can never match again
+            active[:] = [c for c in active if c[0].day is not None and k.day - c[0].day <= widest]
+        best, best_km = None, None
+        for c in active:
+            anchor = c[0]
+            if not _compatible(k, anchor) or any(m.doc == k.doc for m in c):
+                continue
+            km = _same_place(k, anchor)
+            if km is not None and (best_km is None or km < best_km):
+                best, best_km = c, km
+        if best is None:
+            best = [k]
+            clusters.append(best)
+            active.append(best)
+        else:
+            best.append(k)
+    return clusters
+
+
+def fused_id(member_ids: Iterable[str]) -> str:
+    return "f" + hashlib.sha1("|".join(sorted(member_ids)).encode()).hexdigest()[:15]
+
+
+def _status(statuses: list[str]) -> str:
+    """Denied by some and asserted by others: contested; otherwise the strongest account."""
+    disputed = [s for s in statuses if s == "disputed"]
+    if disputed and len(disputed) < len(statuses):
+        return "contested"
+    if disputed:
+        return "disputed"
+    return next(s for s in _STATUS_ORDER if s in statuses)
+
+
+def _majority(values: list, rank=lambda v: 0):
+    """The most frequent value (ties: the best ``rank``, then the first seen)."""
+    counts = Counter(values)
+    return min(counts, key=lambda v: (-counts[v], rank(v), values.index(v)))
+
+
+def merge(features: list[dict]) -> dict:
+    """One fused feature from the features of one cluster (in content order).
+
+    Place: the most reported row among the most precise reports.  Date: the most reported
+    among the most precise.  Fatalities: the highest figure reported (tolls are lower
+    bounds that grow as reports come in).  Every report is kept in ``sources``.
+    """
+    props = [f["properties"] for f in features]
+    best_geo = min(p["geo_precision"] for p in props)
+    place_id = _majority([p["place_id"] for p in props if p["geo_precision"] == best_geo])
+    best_date = min(_DATE_RANK[p.get("date_precision") if p.get("date") else None] for p in props)
+    dated = [p for p in props if p.get("date") and _DATE_RANK[p.get("date_precision")] == best_date]
+    day = _majority([p["date"] for p in dated], rank=lambda d: d) if dated else None
+    at_place = [f for f in features if f["properties"]["place_id"] == place_id
+                and f["properties"]["geo_precision"] == best_geo]
+    lead = next((f for f in at_place if f["properties"].get("date") == day), at_place[0])
+    when = next((q for q in dated if q["date"] == day), None)
+    out = {"type": "Feature", "geometry": lead["geometry"], "properties": dict(lead["properties"])}
+    p = out["properties"]
+    tolls = [q for q in props if q.get("fatalities") is not None]
+    toll = max(tolls, key=lambda q: q["fatalities"]) if tolls else None
+    per_outlet: dict[str, float] = {}
+    for q in props:
+        per_outlet[outlet(q)] = max(per_outlet.get(outlet(q), 0.0), q["confidence"])
+    for role in ("to_actor", "from_actor"):
+        p[role] = list(_majority([tuple(q[role]) for q in props if q[role]] or [()]))
+    for role in ("actor", "target", "attributed_to"):
+        seen = Counter(a for q in props for a in q.get(role) or ())
+        p[role] = sorted(seen, key=lambda a: (-seen[a], a))
+    p.update(
+        event_id=fused_id(q["event_id"] for q in props),
+        status=_status([q["status"] for q in props]),
+        fatalities=toll["fatalities"] if toll else None,
+        fatalities_qualifier=toll.get("fatalities_qualifier") if toll else None,
+        confidence=round(min(0.99, 1 - _product(1 - c for c in per_outlet.values())), 3),
+        corroboration=len(per_outlet),
+        sources=[{"doc": q["doc"], "event_id": q["event_id"], "source": q.get("source"),
+                  "url": q.get("url"), "published": q.get("published"),
+                  "sentence": q["sentence"], "status": q["status"]} for q in props])
+    p.update({k: when.get(k) if when else None for k in ("date", "date_precision", "date_source")})
+    return out
+
+
+def _product(values: Iterable[float]) -> float:
+    out = 1.0
+    for v in values:
+        out *= v
+    return out
+
+
+def fuse(features: list[dict]) -> list[dict]:
+    """Merge the per-document event features of a batch into one feature per happening."""
+    by_id = {f["properties"]["event_id"]: f for f in features}
+    groups = cluster(FusionKey.of(f) for f in features)
+    return [merge([by_id[k.event_id] for k in g]) for g in groups]

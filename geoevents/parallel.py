@@ -1,0 +1,69 @@
+"""Ordered, bounded fan-out of batches: in-process, over a process pool, or on Dask.
+
+Results come back in submission order whatever finishes first, so ``--jobs N`` and
+``--dask`` write the same bytes as one process.  At most ``window`` batches are in flight,
+so a stream of any length runs in flat memory.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from typing import Callable, Iterable, Iterator, Optional, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _drain(pending: deque, get: Callable, window: int) -> Iterator:
+    while len(pending) >= window:
+        yield from get(pending.popleft())
+
+
+def ordered_map(fn: Callable[[T], list[R]], batches: Iterable[T], *, jobs: int = 1,
+                dask: Optional[str] = None, initializer: Optional[Callable] = None
+                ) -> Iterator[R]:
+    """Yield the items of ``fn(batch)`` for each batch, in order.
+
+    ``jobs`` > 1: a pool of forked worker processes (``initializer`` runs once in each).
+    ``dask``: a scheduler address, or ``"local"`` for a LocalCluster of ``jobs`` worker
+    processes; ``fn`` and its batches are pickled to the workers.
+    """
+    if dask:
+        yield from _dask_map(fn, batches, dask, max(jobs, 2) if dask == "local" else jobs)
+    elif jobs <= 1:
+        if initializer:
+            initializer()
+        for b in batches:
+            yield from fn(b)
+    else:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(jobs, initializer=initializer) as pool:
+            pending: deque = deque()
+            for b in batches:
+                pending.append(pool.apply_async(fn, (b,)))
+                yield from _drain(pending, lambda r: r.get(), 4 * jobs)
+            yield from _drain(pending, lambda r: r.get(), 1)
+
+
+def _dask_map(fn: Callable, batches: Iterable, address: str, workers: int) -> Iterator:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise RuntimeError("--dask needs dask.distributed: pip install 'geoevents[dask]'") from None
+    if address == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    else:
+        cluster, client = None, Client(address)
+    try:
+        window = 4 * max(1, len(client.scheduler_info()["workers"]))
+        pending: deque = deque()
+        for b in batches:
+            pending.append(client.submit(fn, b, pure=False))
+            yield from _drain(pending, lambda f: f.result(), window)
+        yield from _drain(pending, lambda f: f.result(), 1)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

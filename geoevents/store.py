@@ -1,0 +1,231 @@
+"""An incremental event store: one GeoPackage that grows run by run and opens in QGIS.
+
+Layers: ``documents`` (one row per document, keyed by a content hash, so the same article
+fed twice is stored once), ``mentions``, ``events_raw`` (per-document events) and
+``events`` (fused across documents).  The layers are created through geopandas/pyogrio,
+so they carry the GeoPackage metadata GIS tools read; rows are then written with
+sqlite3 in one transaction per batch of documents.  A process killed at any moment leaves
+the file readable and holding every batch committed before the kill; the fused layer is
+refreshed at the end of each run, rewriting only the fused events whose membership
+changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import struct
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from .export import _inside
+from .fusion import fuse
+
+SRS_ID = 4326
+_TEXT, _INT, _REAL = "object", "int64", "float64"
+#: Layer -> (geometry type or None, [(column, dtype)]).  ``feature`` keeps the exact
+#: GeoJSON feature, so outputs written from the store equal those of a plain run.
+LAYERS = {
+    "documents": (None, [("doc_hash", _TEXT), ("doc", _TEXT), ("source", _TEXT),
+                         ("url", _TEXT), ("title", _TEXT), ("published", _TEXT),
+                         ("mentions", _INT), ("events", _INT)]),
+    "mentions": ("Unknown", [("doc", _TEXT), ("start", _INT), ("end", _INT), ("text", _TEXT),
+                           ("place", _TEXT), ("place_id", _TEXT), ("role", _TEXT),
+                           ("confidence", _REAL), ("feature", _TEXT)]),
+}
+_EVENT_COLUMNS = [("event_id", _TEXT), ("doc", _TEXT), ("type", _TEXT), ("place", _TEXT),
+                  ("place_id", _TEXT), ("date", _TEXT), ("status", _TEXT), ("actor", _TEXT),
+                  ("to_actor", _TEXT), ("fatalities", _INT), ("corroboration", _INT),
+                  ("source", _TEXT), ("published", _TEXT), ("sentence", _TEXT),
+                  ("feature", _TEXT)]
+LAYERS["events_raw"] = ("Unknown", _EVENT_COLUMNS)
+LAYERS["events"] = ("Unknown", _EVENT_COLUMNS)
+_INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS documents_hash ON documents(doc_hash)",
+            "CREATE INDEX IF NOT EXISTS documents_doc ON documents(doc)",
+            "CREATE INDEX IF NOT EXISTS mentions_doc ON mentions(doc)",
+            "CREATE INDEX IF NOT EXISTS events_raw_doc ON events_raw(doc)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events(event_id)")
+
+
+class StoreError(RuntimeError):
+    """The store file exists but is not a geoevents GeoPackage."""
+
+
+def content_hash(text: str, source: Optional[str], url: Optional[str]) -> str:
+    """A document's identity: its text and where it came from (a wire story carried by two
+    outlets is two reports)."""
+    h = hashlib.sha256()
+    for part in (text, source or "", url or ""):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def _gpkg_geometry(geom: dict) -> bytes:
+    """GeoPackage binary: the 'GP' header (little-endian, no envelope) then WKB."""
+    header = struct.pack("<2sBBi", b"GP", 0, 1, SRS_ID)
+    c = geom["coordinates"]
+    if geom["type"] == "Point":
+        return header + struct.pack("<BIdd", 1, 1, c[0], c[1])
+    return header + struct.pack("<BII", 1, 2, len(c)) + b"".join(
+        struct.pack("<dd", x, y) for x, y in c)
+
+
+def _create(path: Path) -> None:
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+    for name, (geom_type, columns) in LAYERS.items():
+        data = {c: pd.Series([], dtype=t) for c, t in columns}
+        if geom_type:
+            frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=SRS_ID))
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
+                                    geometry_type=geom_type,
+                                    layer_options={"SPATIAL_INDEX": "NO"})
+        else:
+            pyogrio.write_dataframe(pd.DataFrame(data), path, layer=name, driver="GPKG")
+
+
+class Store:
+    """Documents, mentions and events of every run so far, in one GeoPackage file."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.stem}.creating.gpkg")
+            tmp.unlink(missing_ok=True)
+            _create(tmp)
+            tmp.replace(self.path)             # a half-created store is never seen
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise StoreError(f"{self.path}: not a GeoPackage ({exc})") from None
+        if not set(LAYERS) <= tables:
+            self.db.close()
+            raise StoreError(f"{self.path}: not a geoevents store (layers missing)")
+        for sql in _INDEXES:
+            self.db.execute(sql)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writing -----------------------------------------------------------------
+    def has(self, doc_hash: str) -> bool:
+        return self.db.execute("SELECT 1 FROM documents WHERE doc_hash = ?",
+                               (doc_hash,)).fetchone() is not None
+
+    def has_id(self, doc: str) -> bool:
+        return self.db.execute("SELECT 1 FROM documents WHERE doc = ?", (doc,)).fetchone() is not None
+
+    def add(self, results: Iterable) -> int:
+        """Store a batch of per-document results in one transaction; returns rows added.
+        A document already stored (same content hash) is left as it is."""
+        added = 0
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for r in results:
+                if self.has(r.hash):
+                    continue
+                m = r.meta
+                self.db.execute(
+                    "INSERT INTO documents (doc_hash, doc, source, url, title, published, "
+                    "mentions, events) VALUES (?,?,?,?,?,?,?,?)",
+                    (r.hash, r.doc, m.get("source"), m.get("url"), m.get("title"),
+                     m.get("published"), len(r.mentions), len(r.events)))
+                self.db.executemany(
+                    'INSERT INTO mentions (geom, doc, start, "end", text, place, place_id, '
+                    "role, confidence, feature) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [_mention_row(f) for f in r.mentions])
+                self._insert_events("events_raw", r.events)
+                added += 1
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return added
+
+    def _insert_events(self, layer: str, features: Iterable[dict]) -> None:
+        self.db.executemany(
+            f"INSERT INTO {layer} (geom, event_id, doc, type, place, place_id, date, status, "
+            "actor, to_actor, fatalities, corroboration, source, published, sentence, feature) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [_event_row(f) for f in features])
+
+    def refuse(self) -> tuple[int, int]:
+        """Re-fuse the raw events; rewrite only the fused events that changed.
+        Returns (fused events added, fused events removed)."""
+        fused = {f["properties"]["event_id"]: f for f in fuse(list(self.events("events_raw")))}
+        stored = {r[0] for r in self.db.execute("SELECT event_id FROM events")}
+        gone = sorted(stored - fused.keys())
+        new = [fused[k] for k in sorted(fused.keys() - stored)]
+        if not gone and not new:
+            return 0, 0
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany("DELETE FROM events WHERE event_id = ?", [(k,) for k in gone])
+            self._insert_events("events", new)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return len(new), len(gone)
+
+    # -- reading -----------------------------------------------------------------
+    def count(self, layer: str) -> int:
+        if layer not in LAYERS:
+            raise ValueError(f"unknown layer {layer!r}")
+        return self.db.execute(f"SELECT count(*) FROM {layer}").fetchone()[0]
+
+    def mentions(self) -> Iterator[dict]:
+        """Mention features in document order (streamed, not held)."""
+        for (text,) in self.db.execute('SELECT feature FROM mentions ORDER BY doc, start, "end"'):
+            yield json.loads(text)
+
+    def events(self, layer: str = "events", since: Optional[str] = None,
+               bbox: Optional[tuple[float, float, float, float]] = None) -> Iterator[dict]:
+        """Event features of ``events`` (fused) or ``events_raw``, in a content order:
+        date, type, place, id.  ``since``: ISO date, events on or after it (undated events
+        by their publication date); ``bbox``: (west, south, east, north)."""
+        if layer not in ("events", "events_raw"):
+            raise ValueError(f"unknown event layer {layer!r}")
+        sql = f"SELECT feature FROM {layer}"
+        args: tuple = ()
+        if since:
+            sql += " WHERE coalesce(date, published) >= ?"
+            args = (since,)
+        sql += " ORDER BY coalesce(date, '9999'), type, place_id, event_id"
+        for (text,) in self.db.execute(sql, args):
+            f = json.loads(text)
+            if bbox is None or _inside(f["geometry"], bbox):
+                yield f
+
+    def documents(self) -> Iterator[dict]:
+        cols = [c for c, _ in LAYERS["documents"][1]]
+        for row in self.db.execute(f"SELECT {', '.join(cols)} FROM documents ORDER BY doc, doc_hash"):
+            yield dict(zip(cols, row))
+
+
+def _dumps(feature: dict) -> str:
+    return json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
+
+
+def _mention_row(f: dict) -> tuple:
+    p = f["properties"]
+    return (_gpkg_geometry(f["geometry"]), p["doc"], p["start"], p["end"], p["text"],
+            p["name"], p["place_id"], p.get("role"), p.get("confidence"), _dumps(f))
+
+
+def _event_row(f: dict) -> tuple:
+    p = f["properties"]
+    return (_gpkg_geometry(f["geometry"]), p["event_id"], p["doc"], p["type"], p["place"],
+            p["place_id"], p.get("date"), p["status"], ",".join(p["actor"]),
+            ",".join(p["to_actor"]), p.get("fatalities"), p.get("corroboration", 1),
+            p.get("source"), p.get("published"), p["sentence"], _dumps(f))
