@@ -46,6 +46,15 @@ def test_trigger_families(extract, sentence, type_, place):
     assert e.mention.text == place
 
 
+@pytest.mark.parametrize("sentence,place", [
+    ("Rockets struck residential areas of Saraqib on Friday.", "Saraqib"),
+    ("Mortars hit the centre of Atarib overnight.", "Atarib"),
+])
+def test_rockets_that_strike_are_shelling_not_an_air_strike(extract, sentence, place):
+    e = only(extract(sentence))
+    assert (e.type, e.mention.text) == ("shelling", place)
+
+
 @pytest.mark.parametrize("sentence", [
     "Rebels failed to capture Saraqib.",
     "Hama could fall within days.",
