@@ -19,6 +19,7 @@ Where a field comes from, first match wins:
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import os
 import re
@@ -435,6 +436,10 @@ def _stdin_lines() -> Iterable[bytes | str]:
     return buffer if buffer is not None else sys.stdin
 
 
+def _has_glob(text: str) -> bool:
+    return any(c in text for c in "*?[")
+
+
 def _sources(inputs: Sequence[str | Path], max_bytes: int) -> Iterator[tuple[Iterator, str]]:
     """(items, file name for metadata matching) per readable input, errors as items."""
     for item in inputs:
@@ -442,6 +447,13 @@ def _sources(inputs: Sequence[str | Path], max_bytes: int) -> Iterator[tuple[Ite
             yield _jsonl_lines("stdin", "stdin", _stdin_lines()), "stdin"
             continue
         p = Path(item)
+        if not p.exists() and _has_glob(str(item)):
+            matches = [m for m in sorted(glob.glob(str(item), recursive=True))
+                       if os.path.isdir(m) or not _skip_in_directory(os.path.basename(m))]
+            if not matches:
+                yield iter([ReadError(str(item), "no file matches this pattern")]), ""
+            yield from _sources(matches, max_bytes)
+            continue
         try:
             if p.is_dir():
                 for entry in _walk(p):
@@ -465,8 +477,9 @@ def _sources(inputs: Sequence[str | Path], max_bytes: int) -> Iterator[tuple[Ite
 def read_documents(inputs: Sequence[str | Path], metadata: str | Path | None = None,
                    published: date | None = None, max_bytes: int = 20_000_000
                    ) -> Iterator[Document | ReadError]:
-    """Stream documents from files, directories (recursive, sorted for determinism), and
-    '-' (stdin, JSONL), so a batch of any size runs in constant memory.
+    """Stream documents from files, directories (recursive, sorted for determinism), glob
+    patterns (``'news/**/*.html'``, sorted, filtered like a directory's files) and '-'
+    (stdin, JSONL), so a batch of any size runs in constant memory.
 
     Order is deterministic: inputs as given, a directory's files sorted by relative path
     (hidden files, README.* and other extensions skipped).  Every failure is yielded as a

@@ -110,3 +110,12 @@ def test_the_cli_shows_progress_lines_when_not_on_a_terminal(tmp_path):
                            "--out", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 0
     assert "\r" not in proc.stderr and "documents" in proc.stderr
+
+
+def test_glob_patterns_are_expanded_sorted_and_filtered(tmp_path):
+    for name in ("b.md", "a.txt", "README.md", "notes.pdf"):
+        (tmp_path / name).write_text("Rebels captured Saraqib on Friday.\n", encoding="utf-8")
+    ids = [d.id for d in read_documents([str(tmp_path / "*")], published=None)]
+    assert ids == ["a.txt", "b.md"]
+    missing = list(read_documents([str(tmp_path / "none" / "*.md")]))
+    assert len(missing) == 1 and "no file matches" in missing[0].reason
