@@ -152,22 +152,27 @@ def _csv_cell(value) -> str:
     return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
 
 
-def events_csv(features: Iterable[dict]) -> str:
-    """ACLED-like CSV of event features, one row each (``corroboration``: how many
-    outlets report a fused event)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    for f in features:
-        p = f["properties"]
-        lon, lat = _representative(f["geometry"])
-        w.writerow([_csv_cell(v) for v in (
-            p["event_id"], p["date"], p["date_precision"], p["acled_event_type"],
-            p["acled_sub_event_type"], p["type"], ";".join(p["actor"]),
-            ";".join(p["target"]), p["place"], p["admin1"], lat, lon, p["geo_precision"],
-            p["source"], p["url"], p["status"], p["sentence"], p["fatalities"],
-            p.get("corroboration", 1))])
-    return buf.getvalue()
+def write_events_csv(path: str | Path, features: Iterable[dict]) -> int:
+    """Stream the ACLED-like CSV of event features to ``path`` atomically, one row each
+    (``corroboration``: how many outlets report a fused event); returns the row count."""
+    n = 0
+    with atomic_open(path) as raw:
+        fh = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(CSV_COLUMNS)
+        for f in features:
+            p = f["properties"]
+            lon, lat = _representative(f["geometry"])
+            w.writerow([_csv_cell(v) for v in (
+                p["event_id"], p["date"], p["date_precision"], p["acled_event_type"],
+                p["acled_sub_event_type"], p["type"], ";".join(p["actor"]),
+                ";".join(p["target"]), p["place"], p["admin1"], lat, lon, p["geo_precision"],
+                p["source"], p["url"], p["status"], p["sentence"], p["fatalities"],
+                p.get("corroboration", 1))])
+            n += 1
+        fh.flush()
+        fh.detach()
+    return n
 
 
 def _representative(geom: dict) -> tuple[float, float]:
@@ -264,9 +269,7 @@ def export_layer(store, layer: str, fmt: str, out: str | Path, *, since: Optiona
             atomic_write(out, pd.DataFrame(frame.drop(columns="geometry")).map(_csv_cell)
                          .to_csv(index=False, lineterminator="\n"))
             return len(frame)
-        rows = list(features)
-        atomic_write(out, events_csv(rows))
-        return len(rows)
+        return write_events_csv(out, features)
     frame = features_frame(features)
     _atomic_frame(frame, out, fmt, layer)
     return len(frame)

@@ -13,7 +13,8 @@ store that grows day by day and a single run over the same documents fuse alike.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+import sys
+from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -32,6 +33,7 @@ PLACE_KM = 5.0
 #: How many days apart two reports of one happening may date it, by date precision.
 #: An undated event is dated by its publication (a report appears a day or two after).
 DATE_DAYS = {"day": 1, "week": 7, "month": 31, "year": 366, None: 2}
+WIDEST = max(DATE_DAYS.values())
 _DATE_RANK = {"day": 0, "week": 1, "month": 2, "year": 3, None: 4}
 #: The member statuses, strongest first, that a fused event reports when none disputes.
 _STATUS_ORDER = ("confirmed", "reported", "claimed")
@@ -52,7 +54,30 @@ def outlet(props: dict) -> str:
     return host.removeprefix("www.") or f"doc:{props.get('doc')}"
 
 
-@dataclass(frozen=True)
+def key_fields(feature: dict) -> dict:
+    """The facts of an event feature that fusion compares, as flat columns (the store keeps
+    them beside each event, so re-fusing never parses the features)."""
+    p = feature["properties"]
+    lon, lat = _point(feature["geometry"])
+    return {"event_id": p["event_id"], "doc": str(p["doc"]), "type": p["type"],
+            "place": p.get("place") or "", "place_id": p["place_id"], "lon": lon, "lat": lat,
+            "geo_precision": int(p["geo_precision"]), "date": p.get("date"),
+            "date_precision": p.get("date_precision"), "published": p.get("published"),
+            "actor": ",".join(p.get("actor") or ()), "to_actor": ",".join(p.get("to_actor") or ())}
+
+
+@lru_cache(maxsize=4096)
+def _side_set(actors: str) -> frozenset:
+    sides = _sides()
+    return frozenset(sides.get(a, a) for a in actors.split(",") if a)
+
+
+@lru_cache(maxsize=65536)
+def _name_key(place: str) -> str:
+    return fold(place)
+
+
+@dataclass(frozen=True, slots=True)
 class FusionKey:
     """The compact facts fusion compares: small enough to hold for millions of events."""
     event_id: str
@@ -69,19 +94,16 @@ class FusionKey:
     to_sides: frozenset
 
     @classmethod
-    def of(cls, feature: dict) -> "FusionKey":
-        p = feature["properties"]
-        lon, lat = _point(feature["geometry"])
-        when = p.get("date") or p.get("published")
-        precision = p.get("date_precision") if p.get("date") else None
-        sides = _sides()
-        return cls(p["event_id"], str(p["doc"]), p["type"], p["place_id"],
-                   fold(p.get("place") or ""), lat, lon,
-                   int(p["geo_precision"]),
+    def of(cls, fields: dict) -> "FusionKey":
+        """From :func:`key_fields` (or a store row with the same columns)."""
+        when = fields["date"] or fields["published"]
+        precision = fields["date_precision"] if fields["date"] else None
+        return cls(fields["event_id"], sys.intern(fields["doc"]), sys.intern(fields["type"]),
+                   sys.intern(fields["place_id"]), _name_key(fields["place"]),
+                   fields["lat"], fields["lon"], fields["geo_precision"],
                    date.fromisoformat(when[:10]).toordinal() if when else None,
                    DATE_DAYS.get(precision, DATE_DAYS[None]),
-                   frozenset(sides.get(a, a) for a in p.get("actor") or ()),
-                   frozenset(sides.get(a, a) for a in p.get("to_actor") or ()))
+                   _side_set(fields["actor"]), _side_set(fields["to_actor"]))
 
     def order(self) -> tuple:
         return (self.type, self.day if self.day is not None else -1, self.place_id, self.doc,
@@ -107,8 +129,6 @@ def _same_place(a: FusionKey, b: FusionKey) -> Optional[float]:
 
 
 def _compatible(a: FusionKey, b: FusionKey) -> bool:
-    if a.type != b.type or a.doc == b.doc:
-        return False
     if a.day is None or b.day is None or abs(a.day - b.day) > max(a.window, b.window):
         return False
     if a.sides and b.sides and not a.sides & b.sides:
@@ -116,31 +136,51 @@ def _compatible(a: FusionKey, b: FusionKey) -> bool:
     return not (a.to_sides and b.to_sides and not a.to_sides & b.to_sides)
 
 
+class _Cluster:
+    __slots__ = ("anchor", "members", "docs")
+
+    def __init__(self, k: FusionKey):
+        self.anchor, self.members, self.docs = k, [k], {k.doc}
+
+
 def cluster(keys: Iterable[FusionKey]) -> list[list[FusionKey]]:
-    """Group events that report one happening; clusters and members in content order."""
-    ordered = sorted(keys, key=FusionKey.order)
-    clusters: list[list[FusionKey]] = []
-    open_by_type: dict[str, list[list[FusionKey]]] = {}
-    widest = max(DATE_DAYS.values())
-    for k in ordered:
-        active = open_by_type.setdefault(k.type, [])
-        if k.day is not None:   # anchors too old for any window can never match again
-            active[:] = [c for c in active if c[0].day is not None and k.day - c[0].day <= widest]
-        best, best_km = None, None
-        for c in active:
-            anchor = c[0]
-            if not _compatible(k, anchor) or any(m.doc == k.doc for m in c):
-                continue
-            km = _same_place(k, anchor)
-            if km is not None and (best_km is None or km < best_km):
-                best, best_km = c, km
-        if best is None:
-            best = [k]
-            clusters.append(best)
-            active.append(best)
+    """Group events that report one happening; clusters and members in content order.
+
+    Only events of one type whose places share a name key can match, so anchors are kept
+    per (type, name key) and, within that, per date tolerance in day order: a new event
+    looks back only as far as the widest tolerance involved."""
+    clusters: list[_Cluster] = []
+    buckets: dict[tuple, dict[int, deque]] = {}
+    for k in sorted(keys, key=FusionKey.order):
+        c = None if k.day is None else _best(k, buckets.setdefault((k.type, k.name_key), {}))
+        if c is None:
+            c = _Cluster(k)
+            clusters.append(c)
+            if k.day is not None:
+                buckets[(k.type, k.name_key)].setdefault(k.window, deque()).append(c)
         else:
-            best.append(k)
-    return clusters
+            c.members.append(k)
+            c.docs.add(k.doc)
+    return [c.members for c in clusters]
+
+
+def _best(k: FusionKey, by_window: dict[int, deque]) -> Optional[_Cluster]:
+    """The nearest compatible anchor open for k (ties: the earliest cluster)."""
+    best, best_km = None, None
+    for window, anchors in by_window.items():
+        while anchors and k.day - anchors[0].anchor.day > max(window, WIDEST):
+            anchors.popleft()                     # too old for any later event
+        horizon = k.day - max(window, k.window)
+        for c in reversed(anchors):
+            if c.anchor.day < horizon:
+                break
+            if k.doc in c.docs or not _compatible(k, c.anchor):
+                continue
+            km = _same_place(k, c.anchor)
+            if km is not None and (best_km is None or km < best_km or
+                                   (km == best_km and c.anchor.order() < best.anchor.order())):
+                best, best_km = c, km
+    return best
 
 
 def fused_id(member_ids: Iterable[str]) -> str:
@@ -216,5 +256,5 @@ def _product(values: Iterable[float]) -> float:
 def fuse(features: list[dict]) -> list[dict]:
     """Merge the per-document event features of a batch into one feature per happening."""
     by_id = {f["properties"]["event_id"]: f for f in features}
-    groups = cluster(FusionKey.of(f) for f in features)
+    groups = cluster(FusionKey.of(key_fields(f)) for f in features)
     return [merge([by_id[k.event_id] for k in g]) for g in groups]

@@ -19,8 +19,8 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from .documents import ReadError, read_documents
 from .events import EventBuilder
-from .export import (atomic_write, dumps, event_feature, events_csv, feature_collection,
-                     mention_feature, write_collection)
+from .export import (atomic_write, dumps, event_feature, feature_collection, mention_feature,
+                     write_collection, write_events_csv)
 from .model import Document
 from .progress import Progress
 from .resolver import Resolver
@@ -255,28 +255,42 @@ def _commit(st: Store, batch: list[DocResult], pending: set, res: BatchResult) -
     res.seconds["store"] += time.perf_counter() - t
 
 
+#: Reports a fused event carries into the map (its popup lists five besides the lead);
+#: events.geojson keeps them all.
+MAP_SOURCES = 6
+
+
+def _for_map(f: dict) -> dict:
+    """An event as the map needs it: without the evidence list, at most ``MAP_SOURCES``
+    reports and their count, so a map of a large store fits in memory."""
+    p = {k: v for k, v in f["properties"].items() if k != "evidence"}
+    if "sources" in p:
+        p["reports"] = len(p["sources"])
+        p["sources"] = p["sources"][:MAP_SOURCES]
+    return {"type": "Feature", "geometry": f["geometry"], "properties": p}
+
+
 def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: bool = True,
                   title: str = "geoevents", tiles: Optional[str] = None,
                   baseline: Optional[list[dict]] = None) -> None:
-    """Write every output from the store, atomically; mentions stream, events are held
-    (the map and the ledger need them together)."""
+    """Write every output from the store, atomically, streaming the layers; only the
+    map's slimmed events and the control changes are held in memory."""
     from .ledger import ControlLedger
     from .render.map import render_map
     out = Path(out_dir)
     t0 = time.perf_counter()
     layer = "events" if fusion else "events_raw"
-    events = list(st.events(layer))
     res.counts.update(store_documents=st.count("documents"),
                       mentions=write_collection(out / "mentions.geojson", st.mentions()),
-                      events_raw=st.count("events_raw"), events=len(events))
-    write_collection(out / "events.geojson", events)
+                      events_raw=st.count("events_raw"),
+                      events=write_collection(out / "events.geojson", st.events(layer)))
     if fusion:
         write_collection(out / "events_raw.geojson", st.events("events_raw"))
-    atomic_write(out / "events.csv", events_csv(events))
-    events_fc = feature_collection(events)
-    control_fc = ControlLedger(events, baseline).to_geojson()
+    write_events_csv(out / "events.csv", st.events(layer))
+    control_fc = ControlLedger(st.events(layer, type="control_change"), baseline).to_geojson()
     atomic_write(out / "control.geojson", dumps(control_fc))
     t1 = time.perf_counter()
+    events_fc = feature_collection(_for_map(f) for f in st.events(layer))
     render_map(events_fc, out / "map.html", mentions={"features": st.mentions()},
                control=control_fc, title=title, tiles=tiles)
     t2 = time.perf_counter()

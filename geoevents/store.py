@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from .export import _inside
-from .fusion import fuse
+from .fusion import FusionKey, cluster, fused_id, key_fields, merge
 
 SRS_ID = 4326
+#: Fused events merged and written per step of a re-fusion (bounds its memory).
+MERGE_BATCH = 2000
 _TEXT, _INT, _REAL = "object", "int64", "float64"
 #: Layer -> (geometry type or None, [(column, dtype)]).  ``feature`` keeps the exact
 #: GeoJSON feature, so outputs written from the store equal those of a plain run.
@@ -33,17 +35,22 @@ LAYERS = {
                            ("place", _TEXT), ("place_id", _TEXT), ("role", _TEXT),
                            ("confidence", _REAL), ("feature", _TEXT)]),
 }
+#: Event columns: what GIS users filter on, and every fusion key (fusion.key_fields).
 _EVENT_COLUMNS = [("event_id", _TEXT), ("doc", _TEXT), ("type", _TEXT), ("place", _TEXT),
-                  ("place_id", _TEXT), ("date", _TEXT), ("status", _TEXT), ("actor", _TEXT),
+                  ("place_id", _TEXT), ("lon", _REAL), ("lat", _REAL),
+                  ("geo_precision", _INT), ("date", _TEXT), ("date_precision", _TEXT),
+                  ("published", _TEXT), ("status", _TEXT), ("actor", _TEXT),
                   ("to_actor", _TEXT), ("fatalities", _INT), ("corroboration", _INT),
-                  ("source", _TEXT), ("published", _TEXT), ("sentence", _TEXT),
-                  ("feature", _TEXT)]
+                  ("source", _TEXT), ("sentence", _TEXT), ("feature", _TEXT)]
+_KEY_COLUMNS = ("event_id", "doc", "type", "place", "place_id", "lon", "lat", "geo_precision",
+                "date", "date_precision", "published", "actor", "to_actor")
 LAYERS["events_raw"] = ("Unknown", _EVENT_COLUMNS)
 LAYERS["events"] = ("Unknown", _EVENT_COLUMNS)
 _INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS documents_hash ON documents(doc_hash)",
             "CREATE INDEX IF NOT EXISTS documents_doc ON documents(doc)",
             "CREATE INDEX IF NOT EXISTS mentions_doc ON mentions(doc)",
             "CREATE INDEX IF NOT EXISTS events_raw_doc ON events_raw(doc)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS events_raw_id ON events_raw(event_id)",
             "CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events(event_id)")
 
 
@@ -154,29 +161,45 @@ class Store:
         return added
 
     def _insert_events(self, layer: str, features: Iterable[dict]) -> None:
+        cols = [c for c, _ in _EVENT_COLUMNS]
         self.db.executemany(
-            f"INSERT INTO {layer} (geom, event_id, doc, type, place, place_id, date, status, "
-            "actor, to_actor, fatalities, corroboration, source, published, sentence, feature) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [_event_row(f) for f in features])
+            f"INSERT INTO {layer} (geom, {', '.join(cols)}) VALUES ({', '.join('?' * (len(cols) + 1))})",
+            [_event_row(f) for f in features])
 
     def refuse(self) -> tuple[int, int]:
-        """Re-fuse the raw events; rewrite only the fused events that changed.
+        """Re-cluster the raw events from their key columns; merge and write only the
+        clusters that are new, delete the fused events that no longer exist.
         Returns (fused events added, fused events removed)."""
-        fused = {f["properties"]["event_id"]: f for f in fuse(list(self.events("events_raw")))}
+        keys = (FusionKey.of(dict(zip(_KEY_COLUMNS, row))) for row in self.db.execute(
+            f"SELECT {', '.join(_KEY_COLUMNS)} FROM events_raw"))
+        groups = {fused_id(k.event_id for k in g): [k.event_id for k in g] for g in cluster(keys)}
         stored = {r[0] for r in self.db.execute("SELECT event_id FROM events")}
-        gone = sorted(stored - fused.keys())
-        new = [fused[k] for k in sorted(fused.keys() - stored)]
+        gone = sorted(stored - groups.keys())
+        new = sorted(groups.keys() - stored)
         if not gone and not new:
             return 0, 0
         self.db.execute("BEGIN IMMEDIATE")
         try:
             self.db.executemany("DELETE FROM events WHERE event_id = ?", [(k,) for k in gone])
-            self._insert_events("events", new)
+            for i in range(0, len(new), MERGE_BATCH):
+                members = [groups[f] for f in new[i:i + MERGE_BATCH]]
+                raw = self._raw_features([e for m in members for e in m])
+                self._insert_events("events", [merge([raw[e] for e in m]) for m in members])
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         return len(new), len(gone)
+
+    def _raw_features(self, event_ids: list[str]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for i in range(0, len(event_ids), 900):
+            part = event_ids[i:i + 900]
+            for eid, text in self.db.execute(
+                    f"SELECT event_id, feature FROM events_raw WHERE event_id IN "
+                    f"({', '.join('?' * len(part))})", part):
+                out[eid] = json.loads(text)
+        return out
 
     # -- reading -----------------------------------------------------------------
     def count(self, layer: str) -> int:
@@ -190,17 +213,22 @@ class Store:
             yield json.loads(text)
 
     def events(self, layer: str = "events", since: Optional[str] = None,
-               bbox: Optional[tuple[float, float, float, float]] = None) -> Iterator[dict]:
+               bbox: Optional[tuple[float, float, float, float]] = None,
+               type: Optional[str] = None) -> Iterator[dict]:
         """Event features of ``events`` (fused) or ``events_raw``, in a content order:
         date, type, place, id.  ``since``: ISO date, events on or after it (undated events
-        by their publication date); ``bbox``: (west, south, east, north)."""
+        by their publication date); ``bbox``: (west, south, east, north); ``type``: one
+        event type."""
         if layer not in ("events", "events_raw"):
             raise ValueError(f"unknown event layer {layer!r}")
-        sql = f"SELECT feature FROM {layer}"
-        args: tuple = ()
+        where, args = [], []
         if since:
-            sql += " WHERE coalesce(date, published) >= ?"
-            args = (since,)
+            where.append("coalesce(date, published) >= ?")
+            args.append(since)
+        if type:
+            where.append("type = ?")
+            args.append(type)
+        sql = f"SELECT feature FROM {layer}" + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY coalesce(date, '9999'), type, place_id, event_id"
         for (text,) in self.db.execute(sql, args):
             f = json.loads(text)
@@ -225,7 +253,7 @@ def _mention_row(f: dict) -> tuple:
 
 def _event_row(f: dict) -> tuple:
     p = f["properties"]
-    return (_gpkg_geometry(f["geometry"]), p["event_id"], p["doc"], p["type"], p["place"],
-            p["place_id"], p.get("date"), p["status"], ",".join(p["actor"]),
-            ",".join(p["to_actor"]), p.get("fatalities"), p.get("corroboration", 1),
-            p.get("source"), p.get("published"), p["sentence"], _dumps(f))
+    row = {**key_fields(f), "status": p["status"], "fatalities": p.get("fatalities"),
+           "corroboration": p.get("corroboration", 1), "source": p.get("source"),
+           "sentence": p["sentence"], "feature": _dumps(f)}
+    return (_gpkg_geometry(f["geometry"]), *(row[c] for c, _ in _EVENT_COLUMNS))

@@ -325,7 +325,7 @@ CLUSTER_MAX_ZOOM = 10
 #: compact embedding keeps.
 POPUP_KEYS = ("event_id", "type", "place", "admin1", "actor", "target", "to_actor", "from_actor",
               "date", "date_precision", "status", "attributed_to", "fatalities", "source", "url",
-              "published", "sentence", "corroboration", "sources")
+              "published", "sentence", "corroboration", "sources", "reports")
 COMPACT_FORMAT = "geoevents-compact-1"
 
 

@@ -162,7 +162,7 @@
     if (src) { rows.push(['Source', src]); }
     var others = list(p.sources).filter(function (s) { return s && s.doc !== p.doc; });
     if (others.length || p.corroboration > 1) {
-      rows.push(['Reports', esc(list(p.sources).length || 1) + ' from ' + esc(p.corroboration || 1) + ' outlet' + (p.corroboration > 1 ? 's' : '') +
+      rows.push(['Reports', esc(p.reports || list(p.sources).length || 1) + ' from ' + esc(p.corroboration || 1) + ' outlet' + (p.corroboration > 1 ? 's' : '') +
         (p.status === 'contested' ? ' <b>(contested)</b>' : '')]);
     }
     h += '<table class="ge-pop-table">' + rows.map(function (r) {
@@ -175,7 +175,7 @@
         if (u) { name = '<a href="' + esc(u) + '" target="_blank" rel="noopener noreferrer">' + name + '</a>'; }
         return '<li>' + name + ' <span class="ge-muted">' + esc(s.published || '') + ' ' + esc(s.status || '') +
           '</span><br>' + esc(s.sentence) + '</li>';
-      }).join('') + (others.length > 5 ? '<li class="ge-muted">and ' + esc(others.length - 5) + ' more</li>' : '') + '</ul>';
+      }).join('') + ((p.reports || others.length + 1) > 6 ? '<li class="ge-muted">and ' + esc((p.reports || others.length + 1) - 6) + ' more in events.geojson</li>' : '') + '</ul>';
     }
     h += '<div class="ge-muted ge-pop-id">' + esc(p.event_id) + '</div></div>';
     return h;
