@@ -802,3 +802,42 @@ def test_browser_clusters_large_map(browser, tmp_path):
         assert errors == [] and foreign == []
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_browser_fused_event_lists_every_outlet_escaped(browser, tmp_path):
+    from geoevents.cli import main
+    src = tmp_path / "in"
+    src.mkdir()
+    reports = [("a", "Outlet A", "https://a.example/story", "Rebels captured Saraqib on Friday."),
+               ("b", IMG_XSS, "javascript:window.__xss=2", "Opposition fighters seized Saraqeb "
+                                                            "on Friday."),
+               ("c", "Outlet C", "https://c.example/x", "Saraqib fell to the rebels on Friday.")]
+    for name, source, url, text in reports:
+        (src / f"{name}.md").write_text(
+            f"---\npublished: 2024-11-30\nsource: '{source}'\nurl: '{url}'\n---\n{text}\n",
+            encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(src), "--out", str(out), "--quiet"]) == 0
+    fused = json.loads((out / "events.geojson").read_text())["features"]
+    assert len(fused) == 1 and fused[0]["properties"]["corroboration"] == 3
+    page, errors, _ = _open(browser, out / "map.html")
+    try:
+        x, y = page.evaluate("""() => {
+            var m = window.geoeventsMap, pt = null;
+            m.removeLayer(window.geoevents.layers.control);   // its Saraqib marker lies on top
+            window.geoevents.layers.events.eachLayer(function (l) { pt = m.latLngToContainerPoint(l.getLatLng()); });
+            var r = m.getContainer().getBoundingClientRect();
+            return [pt.x + r.left, pt.y + r.top];
+        }""")
+        page.mouse.click(x, y)
+        page.wait_for_selector(".ge-pop-sources", timeout=5000)
+        text = page.inner_text(".leaflet-popup-content")
+        assert "3 from 3 outlets" in text
+        assert IMG_XSS in text and "Outlet C" in text
+        hrefs = page.evaluate("[...document.querySelectorAll('.leaflet-popup-content a')].map(a => a.href)")
+        assert hrefs and all(h.startswith("https://") for h in hrefs)
+        assert page.evaluate("typeof window.__xss") == "undefined"
+        assert errors == []
+    finally:
+        page.close()
