@@ -150,16 +150,15 @@ class EventBuilder:
         """Actor mentions in lower-cased text, longest leftmost without overlaps; an
         attributive run ("syrian and russian jets") names every actor in it."""
         cands: list[tuple[int, int, int, tuple[str, ...]]] = []
-        for m in self.lex.actor_adj.finditer(s):
+        adj_matches, *noun_matches = self.lex.actor_scan.finditer(s)
+        for m in adj_matches:
             actors = tuple(self.lex.adj_actor[w] for w in
                            (a.group().replace("’", "'") for a in re.finditer(r"[\w'’.]+", m.group(1)))
                            if w in self.lex.adj_actor)
             if actors:
                 cands.append((m.start(), -(m.end() - m.start()), m.end(), actors))
-        for actor, rx, pieces in self.lex.actor_nouns:
-            if pieces is not None and not any(p in s for p in pieces):
-                continue
-            for m in rx.finditer(s):
+        for (actor, _), matches in zip(self.lex.actor_nouns, noun_matches):
+            for m in matches:
                 cands.append((m.start(), -(m.end() - m.start()), m.end(), (actor,)))
         cands.sort()
         found: list[_Actor] = []
@@ -173,10 +172,8 @@ class EventBuilder:
     def _triggers(self, s: str) -> list[_Trigger]:
         """Trigger phrases in lower-cased text, longest leftmost, not overlapping."""
         cands = []
-        for typ, voice, rx, pieces in self.lex.triggers:
-            if pieces is not None and not any(p in s for p in pieces):
-                continue
-            for m in rx.finditer(s):
+        for (typ, voice, _), matches in zip(self.lex.triggers, self.lex.trigger_scan.finditer(s)):
+            for m in matches:
                 cands.append((m.start(), -(m.end() - m.start()), typ, voice, m))
         cands.sort(key=lambda c: (c[0], c[1]))
         out: list[_Trigger] = []

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Optional
 
-from .lexicons import lexicon, lexicon_rows, lower
+from .lexicons import Scanner, lexicon, lexicon_rows, lower
 from .gazetteer import Gazetteer, default_gazetteer, haversine_km
 from .model import Document, Mention, Place
 from .text import Token, fold, plain, strip_marks, tokens
@@ -83,15 +83,15 @@ MASKED_ACTORS = frozenset({"hts", "opposition", "faction:opposition", "sna", "sd
 
 
 @lru_cache(maxsize=1)
-def _masked_pattern() -> re.Pattern:
-    groups = [rx.pattern for actor, rx, _ in lexicon().actor_nouns if actor in MASKED_ACTORS]
+def _masked_scan() -> Scanner:
+    groups = [rx.pattern for actor, rx in lexicon().actor_nouns if actor in MASKED_ACTORS]
     groups += [r"\b(?:" + row[0].lower() + r")\b" for row in lexicon_rows("organisations.txt")]
-    return re.compile("|".join(f"(?:{g})" for g in groups))
+    return Scanner([re.compile("|".join(f"(?:{g})" for g in groups))])
 
 
 def masked_spans(text: str) -> list[tuple[int, int]]:
     """Multi-word group names ("Hayat Tahrir al-Sham") whose words must not be places."""
-    return [m.span() for m in _masked_pattern().finditer(lower(text))
+    return [m.span() for m in _masked_scan().finditer(lower(text))[0]
             if " " in m.group() or "-" in m.group()]
 
 
