@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Optional
+from typing import Callable, Optional
 
 
 def lexicon_rows(name: str) -> list[list[str]]:
@@ -25,6 +25,29 @@ def lower(text: str) -> str:
     if len(low) != len(text):   # a few letters lower-case to two characters ("İ")
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
     return low
+
+
+# The only characters re.IGNORECASE matches to a letter a-z other than through lower().
+_IGNORECASE_ONLY = re.compile("[İıſ]")
+
+
+class Caseless:
+    """A case-insensitive pattern, written in lower case, run on ``lower(text)``: several
+    times faster than re.IGNORECASE and the same matches, unless the text holds one of
+    the three letters re.IGNORECASE folds its own way (then it runs with the flag)."""
+
+    def __init__(self, pattern: str):
+        if pattern != pattern.lower():
+            raise ValueError(f"write the pattern in lower case: {pattern[:40]}")
+        self.lowered = re.compile(pattern)
+        self.ignorecase = re.compile(pattern, re.IGNORECASE)
+
+    def searcher(self, text: str, low: str) -> Callable[[int, int], Optional[re.Match]]:
+        """``search`` in the slice ``text[start:end]`` (its ends are the string's ends);
+        ``low`` is ``lower(text)``."""
+        if _IGNORECASE_ONLY.search(text):
+            return lambda start, end: self.ignorecase.search(text[start:end])
+        return lambda start, end: self.lowered.search(low[start:end])
 
 
 def _rx(pattern: str, tail: str = r"\b") -> re.Pattern:
