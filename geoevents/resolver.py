@@ -39,6 +39,9 @@ SALIENT_LEVELS = frozenset({"country", "admin1", "city", "region", "road", "faci
 LEVEL_PRIOR = {"country": 5.0, "city": 3.0, "road": 4.0, "admin1": 3.5, "region": 3.5,
                "facility": 3.0, "town": 1.6, "admin2": 1.0, "neighbourhood": 0.3,
                "village": 0.0}
+# Spellings remembered with their candidates; past this the memory starts afresh, which
+# keeps a long stream's memory flat and costs a few hundred re-scored names.
+SURFACE_CACHE_SIZE = 50_000
 ROAD_WORDS = frozenset({"highway", "motorway", "road"})
 POPULATED = frozenset({"city", "town", "village"})
 QUALIFIER_LEVEL = {"province": "admin1", "provinces": "admin1", "governorate": "admin1",
@@ -128,7 +131,6 @@ class Resolver:
 
     def __init__(self, gazetteer: Optional[Gazetteer] = None):
         self.gaz = gazetteer or default_gazetteer()
-        self._spell_cache: dict[tuple[str, str], float] = {}
         self._surface_cache: dict[tuple[str, str], tuple] = {}
 
     def __call__(self, doc: Document) -> list[Mention]:
@@ -302,21 +304,18 @@ class Resolver:
         exactly like it, and whether it is an everyday English word; cached per surface."""
         hit = self._surface_cache.get((surface, key))
         if hit is None:
-            cands = [p for p in self.gaz.candidates(key) if self._spelling(surface, p)]
-            exact = frozenset(p.id for p in cands if self._spelling(surface, p) == 1.0)
-            hit = self._surface_cache[(surface, key)] = (cands, exact,
-                                                        self._common_word(surface, key))
+            scores = [(p, self._spelling(surface, p)) for p in self.gaz.candidates(key)]
+            hit = ([p for p, score in scores if score],
+                   frozenset(p.id for p, score in scores if score == 1.0),
+                   self._common_word(surface, key))
+            if len(self._surface_cache) >= SURFACE_CACHE_SIZE:
+                self._surface_cache.clear()     # a stream of millions of documents
+            self._surface_cache[(surface, key)] = hit
         return hit
 
     def _spelling(self, text: str, place: Place) -> float:
         """How close the written form is to one of the place's names: 1.0 for the same
         light form, else a similarity ratio; 0.0 when the key match is a coincidence."""
-        cached = self._spell_cache.get((text, place.id))
-        if cached is None:
-            cached = self._spell_cache[(text, place.id)] = self._spelling_score(text, place)
-        return cached
-
-    def _spelling_score(self, text: str, place: Place) -> float:
         from rapidfuzz import fuzz
         form = plain(text)
         names = self.gaz.exact.get(place.id, ())
