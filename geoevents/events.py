@@ -196,11 +196,14 @@ class EventBuilder:
         if not triggers:
             return []
         dates = find_dates(s, doc.published)
-        background = bool(lex.cues["background"].search(sl))
+        found = lex.sentence_scan.finditer(sl)
+        cues = {kind for kind, hits in zip(lex.sentence_cues, found) if hits}
+        sources = tuple(src for (src, _), hits in
+                        zip(lex.attributions, found[len(lex.sentence_cues):]) if hits)
+        background = "background" in cues
         kill = KILL.search(s) or DEATH_OF.search(s)
-        ctx = _Context(doc, sent, mentions, actors, leads, dates, triggers,
-                       _status(lex, sl), tuple(src for src, rx in lex.attributions if rx.search(sl)),
-                       _tolls(s) if kill else [], kill)
+        ctx = _Context(doc, sent, mentions, actors, leads, dates, triggers, _status(cues),
+                       sources, _tolls(s) if kill else [], kill)
         out: list[Event] = []
         kinetic = [t for t in triggers if t.type in ("airstrike", "shelling", "attack")]
         remote = any(t.type in ("airstrike", "shelling") for t in triggers)
@@ -494,15 +497,15 @@ def _opponent(lex: Lexicon, actor: str, leads: Optional[_Leads] = None) -> str:
     return ""
 
 
-def _status(lex: Lexicon, s: str) -> str:
+def _status(cues: set[str]) -> str:
     """disputed > unverified (a claim: "could not be independently verified") >
-    confirmed > claimed > reported."""
-    if lex.cues["disputed"].search(s):
+    confirmed > claimed > reported; ``cues``: the cue kinds found in the sentence."""
+    if "disputed" in cues:
         return "disputed"
-    if lex.cues["unverified"].search(s):
+    if "unverified" in cues:
         return "claimed"
     for kind in ("confirmed", "claimed"):
-        if lex.cues[kind].search(s):
+        if kind in cues:
             return kind
     return "reported"
 

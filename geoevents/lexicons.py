@@ -31,10 +31,16 @@ def lower(text: str) -> str:
 _IGNORECASE_ONLY = re.compile("[İıſ]")
 
 
+def ignorecase_needed(text: str) -> bool:
+    """Whether ``text`` holds a letter re.IGNORECASE folds other than lower() does."""
+    return bool(_IGNORECASE_ONLY.search(text))
+
+
 class Caseless:
     """A case-insensitive pattern, written in lower case, run on ``lower(text)``: several
     times faster than re.IGNORECASE and the same matches, unless the text holds one of
-    the three letters re.IGNORECASE folds its own way (then it runs with the flag)."""
+    the three letters re.IGNORECASE folds its own way (then it runs with the flag).
+    Read matched text from the original by the match's span."""
 
     def __init__(self, pattern: str):
         if pattern != pattern.lower():
@@ -42,12 +48,15 @@ class Caseless:
         self.lowered = re.compile(pattern)
         self.ignorecase = re.compile(pattern, re.IGNORECASE)
 
+    def on(self, text: str, low: str, flagged: bool) -> tuple[re.Pattern, str]:
+        """The compiled pattern and the string to run it on; ``low`` is ``lower(text)``,
+        ``flagged`` is ``ignorecase_needed(text)``."""
+        return (self.ignorecase, text) if flagged else (self.lowered, low)
+
     def searcher(self, text: str, low: str) -> Callable[[int, int], Optional[re.Match]]:
-        """``search`` in the slice ``text[start:end]`` (its ends are the string's ends);
-        ``low`` is ``lower(text)``."""
-        if _IGNORECASE_ONLY.search(text):
-            return lambda start, end: self.ignorecase.search(text[start:end])
-        return lambda start, end: self.lowered.search(low[start:end])
+        """``search`` in the slice ``text[start:end]`` (its ends are the string's ends)."""
+        rx, s = self.on(text, low, ignorecase_needed(text))
+        return lambda start, end: rx.search(s[start:end])
 
 
 def _rx(pattern: str, tail: str = r"\b") -> re.Pattern:
@@ -177,6 +186,8 @@ class Lexicon:
     attributions: list[tuple[str, re.Pattern]]
     trigger_scan: Scanner        # the trigger rows, in order
     actor_scan: Scanner          # actor_adj, then the actor_nouns rows in order
+    sentence_cues: tuple[str, ...]   # the cue kinds read off a whole sentence
+    sentence_scan: Scanner       # those cues, then the attribution rows in order
 
 
 @lru_cache(maxsize=1)
@@ -200,6 +211,8 @@ def lexicon() -> Lexicon:
     attributions = [(src, _rx(p))
                     for src, p in lexicon_rows("attributions.tsv")]
     sides = {a: s for a, s in lexicon_rows("sides.tsv")}
+    whole = tuple(kind for kind in cues if kind != "modality")   # modality: per trigger
     return Lexicon(triggers, nouns, actor_adj, adj_actor, sides, cues, attributions,
                    Scanner([rx for _, _, rx in triggers]),
-                   Scanner([actor_adj] + [rx for _, rx in nouns]))
+                   Scanner([actor_adj] + [rx for _, rx in nouns]), whole,
+                   Scanner([cues[k] for k in whole] + [rx for _, rx in attributions]))

@@ -221,7 +221,7 @@ def test_lexicon_scanner_finds_what_finditer_finds():
              "jets struck; the U.S.-led coalition and Hay'at Tahrir al-Sham fought on."]
     demo = resources.files("geoevents") / "demo"
     texts += [f.read_text(encoding="utf-8") for f in demo.iterdir() if f.name.endswith(".md")]
-    for scanner in (lex.trigger_scan, lex.actor_scan, _masked_scan()):
+    for scanner in (lex.trigger_scan, lex.actor_scan, lex.sentence_scan, _masked_scan()):
         for text in map(lower, texts):
             for rx, found in zip(scanner.patterns, scanner.finditer(text)):
                 assert [m.span() for m in found] == [m.span() for m in rx.finditer(text)], \
