@@ -10,7 +10,7 @@ import re
 from datetime import date, timedelta
 from typing import NamedTuple, Optional
 
-from .lexicons import Caseless, ignorecase_needed, lower
+from .lexicons import Caseless, Scanner, ignorecase_needed, lower
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = {m: i + 1 for i, m in enumerate(
@@ -36,6 +36,7 @@ _PATTERNS = [(kind, Caseless(pattern)) for kind, pattern in [
     ("month_year", r"\b(?:in|since|during|by)\s+" + _MONTH + r"\s+((?:19|20)\d\d)\b"),
     ("year", r"\b(?:in|since|during|by)\s+((?:19|20)\d\d)\b"),
 ]]
+_SCAN = Scanner([pattern.lowered for _, pattern in _PATTERNS])
 
 
 class DateMatch(NamedTuple):
@@ -73,9 +74,10 @@ def find_dates(sentence: str, published: Optional[date]) -> list[DateMatch]:
         return []       # most sentences name no date: skip the dozen patterns
     found: list[DateMatch] = []
     taken: list[tuple[int, int]] = []
-    for kind, pattern in _PATTERNS:
-        rx, s = pattern.on(sentence, low, flagged)
-        for m in rx.finditer(s):
+    matches = ([list(p.ignorecase.finditer(sentence)) for _, p in _PATTERNS] if flagged
+               else _SCAN.finditer(low))
+    for (kind, _), kind_matches in zip(_PATTERNS, matches):
+        for m in kind_matches:
             if any(a < m.end() and m.start() < b for a, b in taken):
                 continue
             written = sentence[m.start():m.end()]
