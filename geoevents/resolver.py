@@ -105,12 +105,15 @@ def masked_spans(low: str) -> list[tuple[int, int]]:
             if " " in m.group() or "-" in m.group()]
 
 
+_RADIANS = math.pi / 180.0      # what math.radians multiplies by: the same results
+
+
 def _nearest_km(p: Place, anchors: list[tuple[float, float]]) -> float:
     """Equirectangular distance to the nearest (lat, lon) anchor: exact enough to rank
     candidates, several times faster than great circles."""
-    lat, lon, cos, radians, hypot = p.lat, p.lon, math.cos, math.radians, math.hypot
-    return min(hypot((lon - alon) * 111.32 * cos(radians((lat + alat) / 2)), (lat - alat) * 110.57)
-               for alat, alon in anchors)
+    lat, lon, cos, hypot = p.lat, p.lon, math.cos, math.hypot
+    return min(hypot((lon - alon) * 111.32 * cos((lat + alat) / 2 * _RADIANS),
+                     (lat - alat) * 110.57) for alat, alon in anchors)
 
 
 @dataclass
