@@ -156,7 +156,8 @@ class Resolver:
 
     # -- detection -------------------------------------------------------------
     def _runs(self, text: str, toks: Words) -> Iterator[list[int]]:
-        """Runs of words that can make up a name, each with a capitalised (or Arabic) word.
+        """Runs of words that can make up a name, around each word that does not start
+        in lower case (token indices).
 
         A lower-case everyday word can never start or continue a name, so only the words
         between two of them can; articles (no key) are read through.  Most of a text is
