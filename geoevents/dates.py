@@ -10,6 +10,8 @@ import re
 from datetime import date, timedelta
 from typing import NamedTuple, Optional
 
+from .lexicons import Caseless, Scanner, ignorecase_needed, lower
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = {m: i + 1 for i, m in enumerate(
     ("january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -19,21 +21,22 @@ MONTHS["sept"] = 9
 
 _MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|" \
          r"december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
-_PATTERNS = [
-    ("dmy", re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+((?:19|20)\d\d)\b", re.I)),
-    ("mdy", re.compile(r"\b" + _MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b", re.I)),
-    ("iso", re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")),
-    ("dm", re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?!\s*,?\s*(?:19|20)\d\d)\b", re.I)),
-    ("md", re.compile(r"\b" + _MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?\b(?!\s*,?\s*(?:19|20)\d\d)", re.I)),
-    ("weekday", re.compile(r"\b(?:on\s+|late\s+on\s+|early\s+on\s+|since\s+|last\s+)?"
-                           r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)),
-    ("yesterday", re.compile(r"\b(yesterday|last night|overnight)\b", re.I)),
-    ("today", re.compile(r"\b(today|this morning|this afternoon|this evening|tonight)\b", re.I)),
-    ("this_week", re.compile(r"\b(this week|earlier this week|past week|last few days|past few days)\b", re.I)),
-    ("last_week", re.compile(r"\b(last week)\b", re.I)),
-    ("month_year", re.compile(r"\b(?:in|since|during|by)\s+" + _MONTH + r"\s+((?:19|20)\d\d)\b", re.I)),
-    ("year", re.compile(r"\b(?:in|since|during|by)\s+((?:19|20)\d\d)\b", re.I)),
-]
+_PATTERNS = [(kind, Caseless(pattern)) for kind, pattern in [
+    ("dmy", r"\b(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+((?:19|20)\d\d)\b"),
+    ("mdy", r"\b" + _MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b"),
+    ("iso", r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b"),
+    ("dm", r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?!\s*,?\s*(?:19|20)\d\d)\b"),
+    ("md", r"\b" + _MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?\b(?!\s*,?\s*(?:19|20)\d\d)"),
+    ("weekday", r"\b(?:on\s+|late\s+on\s+|early\s+on\s+|since\s+|last\s+)?"
+                r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"),
+    ("yesterday", r"\b(yesterday|last night|overnight)\b"),
+    ("today", r"\b(today|this morning|this afternoon|this evening|tonight)\b"),
+    ("this_week", r"\b(this week|earlier this week|past week|last few days|past few days)\b"),
+    ("last_week", r"\b(last week)\b"),
+    ("month_year", r"\b(?:in|since|during|by)\s+" + _MONTH + r"\s+((?:19|20)\d\d)\b"),
+    ("year", r"\b(?:in|since|during|by)\s+((?:19|20)\d\d)\b"),
+]]
+_SCAN = Scanner([pattern.lowered for _, pattern in _PATTERNS])
 
 
 class DateMatch(NamedTuple):
@@ -59,29 +62,37 @@ def _near_year(m: int, d: int, published: date) -> Optional[date]:
     return cand
 
 
-_HINT = re.compile(r"\d|day\b|yesterday|night|week|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
-                   r"nov|dec", re.I)
+_HINT = Caseless(r"\d|day\b|yesterday|night|week|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+                 r"nov|dec")
 
 
 def find_dates(sentence: str, published: Optional[date]) -> list[DateMatch]:
     """Every date expression of a sentence resolved against the publication date."""
-    if not _HINT.search(sentence):
+    low, flagged = lower(sentence), ignorecase_needed(sentence)
+    rx, s = _HINT.on(sentence, low, flagged)
+    if not rx.search(s):
         return []       # most sentences name no date: skip the dozen patterns
     found: list[DateMatch] = []
     taken: list[tuple[int, int]] = []
-    for kind, rx in _PATTERNS:
-        for m in rx.finditer(sentence):
+    matches = ([list(p.ignorecase.finditer(sentence)) for _, p in _PATTERNS] if flagged
+               else _SCAN.finditer(low))
+    for (kind, _), kind_matches in zip(_PATTERNS, matches):
+        for m in kind_matches:
             if any(a < m.end() and m.start() < b for a, b in taken):
                 continue
-            d = _resolve(kind, m, published)
+            written = sentence[m.start():m.end()]
+            d = _resolve(kind, m, written, published)
             if d is not None:
-                found.append(DateMatch(d[0], d[1], m.start(), m.end(), m.group()))
+                found.append(DateMatch(d[0], d[1], m.start(), m.end(), written))
                 taken.append(m.span())
     found.sort(key=lambda x: x.start)
     return found
 
 
-def _resolve(kind: str, m: re.Match, pub: Optional[date]) -> Optional[tuple[date, str]]:
+def _resolve(kind: str, m: re.Match, written: str, pub: Optional[date]
+             ) -> Optional[tuple[date, str]]:
+    """The date a match names; ``written`` is its text as written (the match may have run
+    on lower-cased text)."""
     g = m.groups()
     if kind == "dmy":
         d = _safe(int(g[2]), MONTHS[g[1].lower().rstrip(".")], int(g[0]))
@@ -102,13 +113,13 @@ def _resolve(kind: str, m: re.Match, pub: Optional[date]) -> Optional[tuple[date
         d = _near_year(MONTHS[g[1].lower().rstrip(".")], int(g[0]), pub)
         return (d, "day") if d else None
     if kind == "md":
-        if g[0].lower() == "may" and not re.match(r"May\s+\d", m.group()):
+        if g[0].lower() == "may" and not re.match(r"May\s+\d", written):
             return None
         d = _near_year(MONTHS[g[0].lower().rstrip(".")], int(g[1]), pub)
         return (d, "day") if d else None
     if kind == "weekday":
         back = (pub.weekday() - WEEKDAYS.index(g[0].lower())) % 7
-        if m.group().lower().startswith("last ") and back == 0:
+        if written.lower().startswith("last ") and back == 0:
             back = 7
         return pub - timedelta(days=back), "day"
     if kind == "yesterday":

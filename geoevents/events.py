@@ -150,16 +150,15 @@ class EventBuilder:
         """Actor mentions in lower-cased text, longest leftmost without overlaps; an
         attributive run ("syrian and russian jets") names every actor in it."""
         cands: list[tuple[int, int, int, tuple[str, ...]]] = []
-        for m in self.lex.actor_adj.finditer(s):
+        adj_matches, *noun_matches = self.lex.actor_scan.finditer(s)
+        for m in adj_matches:
             actors = tuple(self.lex.adj_actor[w] for w in
                            (a.group().replace("’", "'") for a in re.finditer(r"[\w'’.]+", m.group(1)))
                            if w in self.lex.adj_actor)
             if actors:
                 cands.append((m.start(), -(m.end() - m.start()), m.end(), actors))
-        for actor, rx, pieces in self.lex.actor_nouns:
-            if pieces is not None and not any(p in s for p in pieces):
-                continue
-            for m in rx.finditer(s):
+        for (actor, _), matches in zip(self.lex.actor_nouns, noun_matches):
+            for m in matches:
                 cands.append((m.start(), -(m.end() - m.start()), m.end(), (actor,)))
         cands.sort()
         found: list[_Actor] = []
@@ -173,10 +172,8 @@ class EventBuilder:
     def _triggers(self, s: str) -> list[_Trigger]:
         """Trigger phrases in lower-cased text, longest leftmost, not overlapping."""
         cands = []
-        for typ, voice, rx, pieces in self.lex.triggers:
-            if pieces is not None and not any(p in s for p in pieces):
-                continue
-            for m in rx.finditer(s):
+        for (typ, voice, _), matches in zip(self.lex.triggers, self.lex.trigger_scan.finditer(s)):
+            for m in matches:
                 cands.append((m.start(), -(m.end() - m.start()), typ, voice, m))
         cands.sort(key=lambda c: (c[0], c[1]))
         out: list[_Trigger] = []
@@ -199,11 +196,14 @@ class EventBuilder:
         if not triggers:
             return []
         dates = find_dates(s, doc.published)
-        background = bool(lex.cues["background"].search(sl))
+        found = lex.sentence_scan.finditer(sl)
+        cues = {kind for kind, hits in zip(lex.sentence_cues, found) if hits}
+        sources = tuple(src for (src, _), hits in
+                        zip(lex.attributions, found[len(lex.sentence_cues):]) if hits)
+        background = "background" in cues
         kill = KILL.search(s) or DEATH_OF.search(s)
-        ctx = _Context(doc, sent, mentions, actors, leads, dates, triggers,
-                       _status(lex, sl), tuple(src for src, rx in lex.attributions if rx.search(sl)),
-                       _tolls(s) if kill else [], kill)
+        ctx = _Context(doc, sent, mentions, actors, leads, dates, triggers, _status(cues),
+                       sources, _tolls(s) if kill else [], kill)
         out: list[Event] = []
         kinetic = [t for t in triggers if t.type in ("airstrike", "shelling", "attack")]
         remote = any(t.type in ("airstrike", "shelling") for t in triggers)
@@ -497,15 +497,15 @@ def _opponent(lex: Lexicon, actor: str, leads: Optional[_Leads] = None) -> str:
     return ""
 
 
-def _status(lex: Lexicon, s: str) -> str:
+def _status(cues: set[str]) -> str:
     """disputed > unverified (a claim: "could not be independently verified") >
-    confirmed > claimed > reported."""
-    if lex.cues["disputed"].search(s):
+    confirmed > claimed > reported; ``cues``: the cue kinds found in the sentence."""
+    if "disputed" in cues:
         return "disputed"
-    if lex.cues["unverified"].search(s):
+    if "unverified" in cues:
         return "claimed"
     for kind in ("confirmed", "claimed"):
-        if lex.cues[kind].search(s):
+        if kind in cues:
             return kind
     return "reported"
 

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from functools import lru_cache
+from itertools import accumulate
 from typing import Iterator, NamedTuple
 
 ARTICLES = frozenset({"al", "el", "il", "ul", "ad", "ed", "adh", "as", "es", "ash", "esh",
                       "ar", "er", "az", "ez", "at", "et", "ath", "an", "en", "aț", "aş"})
 
 _APOSTROPHES = "'’‘`ʿʾ´ʻʼ′"
-_TOKEN_RE = re.compile(r"[^\W\d_](?:[^\W_]|[" + _APOSTROPHES + r"](?=[^\W\d_]))*|\d+(?:[.,]\d+)*",
-                       re.UNICODE)
+# a letter, then letters and digits, with an apostrophe only between letters (Ma'arrat);
+# or a number.  Written unrolled: twice as fast as an alternation per character.
+_TOKEN_RE = re.compile(r"[^\W\d_][^\W_]*(?:[" + _APOSTROPHES + r"][^\W\d_][^\W_]*)*|\d+(?:[.,]\d+)*")
+_TOKEN_SPLIT = re.compile("(" + _TOKEN_RE.pattern + ")")
+_POSSESSIVE = re.compile("[" + _APOSTROPHES + "]s")
 _ARABIC_RE = re.compile(r"[\u0600-\u06FF]")
 _ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670\u0640]")
 _ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي",
@@ -121,16 +126,32 @@ def fold(name: str) -> str:
     return " ".join(k for k in (fold_word(t.group()) for t in _TOKEN_RE.finditer(name)) if k)
 
 
-def tokens(text: str) -> list[Token]:
+class Words(NamedTuple):
+    """The word tokens of a text as parallel lists, built without a Python object per
+    word: the resolver looks closely at only the few words that can be names."""
+    text: list[str]
+    start: list[int]
+    end: list[int]
+
+
+def words(text: str) -> Words:
     """Word tokens of ``text`` with offsets; hyphens and spaces separate words and a
     possessive ending is left outside the token ("Aleppo's" -> "Aleppo")."""
-    out = []
-    for m in _TOKEN_RE.finditer(text):
-        word, end = m.group(), m.end()
-        if len(word) > 3 and word[-1] == "s" and word[-2] in _APOSTROPHES:
-            word, end = word[:-2], end - 2
-        out.append(Token(m.start(), end, word, fold_word(word)))
-    return out
+    parts = _TOKEN_SPLIT.split(text)        # gap, word, gap, word, ..., gap
+    offsets = list(accumulate(map(len, parts), initial=0))
+    found = Words(parts[1::2], offsets[1:-1:2], offsets[2:-1:2])
+    for m in _POSSESSIVE.finditer(text):
+        i = bisect_left(found.end, m.end())
+        if i < len(found.end) and found.end[i] == m.end() and len(found.text[i]) > 3:
+            found.text[i] = found.text[i][:-2]
+            found.end[i] -= 2
+    return found
+
+
+def tokens(text: str) -> list[Token]:
+    """Word tokens of ``text`` with offsets and folded keys (see ``words``)."""
+    w = words(text)
+    return [Token(s, e, t, fold_word(t)) for t, s, e in zip(w.text, w.start, w.end)]
 
 
 _SENT_END = re.compile(r"[.!?][\"'”’)]*(\s+)(?=[\"'“‘(]*[A-Z0-9\u0600-\u06FF])|(\n+)")

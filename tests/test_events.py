@@ -217,22 +217,33 @@ def test_a_bombing_without_a_named_author_stays_unattributed(extract):
     assert e.actor == () and e.fatalities == 8
 
 
-def test_lexicon_prefilter_never_skips_a_row_that_could_match():
-    # every trigger and actor row is scanned whenever one of its required words occurs;
-    # check the claim on each row's own alternatives
+def test_lexicon_scanner_finds_what_finditer_finds():
+    # the scanner tries each row only where one of its literal prefixes occurs: check it
+    # gives every row's finditer matches exactly, on phrases of every row and on prose
+    from importlib import resources
+    from geoevents.lexicons import lexicon, lower
+    from geoevents.resolver import _masked_scan
+    lex = lexicon()
+    texts = ["car bomb", "airstrike", "air strikes", "advancing toward", "took control of",
+             "fell to", "withdrew from", "hayat tahrir al-sham", "government forces",
+             "the islamic state", "barrel bombs", "shelling", "Syrian, Russian and Iranian "
+             "jets struck; the U.S.-led coalition and Hay'at Tahrir al-Sham fought on."]
+    demo = resources.files("geoevents") / "demo"
+    texts += [f.read_text(encoding="utf-8") for f in demo.iterdir() if f.name.endswith(".md")]
+    for scanner in (lex.trigger_scan, lex.actor_scan, lex.sentence_scan, _masked_scan()):
+        for text in map(lower, texts):
+            for rx, found in zip(scanner.patterns, scanner.finditer(text)):
+                assert [m.span() for m in found] == [m.span() for m in rx.finditer(text)], \
+                    (rx.pattern[:40], text[:40])
+
+
+def test_literal_prefixes_cover_every_way_a_pattern_can_start():
     import re as _re
-    from geoevents.lexicons import lexicon_rows, required_pieces
-    rows = [r[2] for r in lexicon_rows("triggers.tsv")] + \
-        [r[2] for r in lexicon_rows("actors.tsv") if r[1] == "noun"]
-    samples = ["car bomb", "airstrike", "air strikes", "advancing toward", "took control of",
-               "fell to", "withdrew from", "hayat tahrir al-sham", "government forces",
-               "the islamic state", "barrel bombs", "shelling"]
-    for pattern in rows:
-        pieces = required_pieces(pattern)
-        rx = _re.compile(r"\b(?:" + pattern.lower() + r")\b")
-        for text in samples:
-            if rx.search(text):
-                assert pieces is None or any(p in text for p in pieces), (pattern[:40], text)
+    from geoevents.lexicons import literal_prefixes
+    assert literal_prefixes(_re.compile(r"\b(?:(?<!an )abandoned|counter[- ]?attacks?)")) == \
+        {"abandone", "counter-", "counter ", "countera"}
+    assert literal_prefixes(_re.compile(r"\b(?:x?yz|\w+ly)")) is None   # \w may start it
+    assert literal_prefixes(_re.compile(r"abc", _re.I)) is None
 
 
 def test_clashes_between_two_named_sides(extract):

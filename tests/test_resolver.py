@@ -203,3 +203,14 @@ def test_people_named_like_villages_are_not_places(resolve):
     ms = resolve("Kurdish leader Mazloum Abdi met Hadi al-Bahra in Hasakah. Minister Ali "
                  "Mahmoud Abbas spoke in Damascus.")
     assert [m.text for m in ms] == ["Hasakah", "Damascus"]
+
+
+def test_spelling_memory_stays_bounded(monkeypatch):
+    import geoevents.resolver as resolver_module
+    from geoevents.model import Document
+    monkeypatch.setattr(resolver_module, "SURFACE_CACHE_SIZE", 3)
+    r = resolver_module.Resolver()
+    text = "Rebels entered Saraqib, Idlib, Aleppo, Hama and Homs."
+    first = r(Document("a", text))
+    assert len(r._surface_cache) <= 3
+    assert r(Document("a", text)) == first

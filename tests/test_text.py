@@ -62,3 +62,17 @@ def test_sentences_keep_offsets_abbreviations_and_headlines():
         "Rebels Take Saraqib", "U.S. officials said Brig. Gen. Smith left.",
         "Jets struck Atarib on Friday.", "“We hold the town,” a commander said."]
     assert all(text[s.start:s.end] == s.text for s in got)
+
+
+def test_caseless_pattern_matches_as_ignorecase_does():
+    # lower(text) with a lower-case pattern, except where re.IGNORECASE folds its own way
+    import re
+    from geoevents.lexicons import Caseless, lower
+    cue = Caseless(r"\bwithin\s+$")
+    for text in ("Fighting WITHIN Aleppo", "fighting wıthin Aleppo", "ſhelled within Aleppo",
+                 "İn fact, wİthin Aleppo"):
+        want = re.compile(cue.lowered.pattern, re.I).search(text[:-6])
+        got = cue.searcher(text, lower(text))(0, len(text) - 6)
+        assert (got is None) == (want is None), text
+    with pytest.raises(ValueError):
+        Caseless(r"\bWithin")
