@@ -10,7 +10,7 @@ import re
 from datetime import date, timedelta
 from typing import NamedTuple, Optional
 
-from .lexicons import Caseless, Scanner, ignorecase_needed, lower
+from .lexicons import Caseless, Scanner, lower
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = {m: i + 1 for i, m in enumerate(
@@ -68,14 +68,12 @@ _HINT = Caseless(r"\d|day\b|yesterday|night|week|jan|feb|mar|apr|may|jun|jul|aug
 
 def find_dates(sentence: str, published: Optional[date]) -> list[DateMatch]:
     """Every date expression of a sentence resolved against the publication date."""
-    low, flagged = lower(sentence), ignorecase_needed(sentence)
-    rx, s = _HINT.on(sentence, low, flagged)
-    if not rx.search(s):
+    low = lower(sentence)
+    if not _HINT.lowered.search(low):
         return []       # most sentences name no date: skip the dozen patterns
     found: list[DateMatch] = []
     taken: list[tuple[int, int]] = []
-    matches = ([list(p.ignorecase.finditer(sentence)) for _, p in _PATTERNS] if flagged
-               else _SCAN.finditer(low))
+    matches = _SCAN.finditer(low)
     for (kind, _), kind_matches in zip(_PATTERNS, matches):
         for m in kind_matches:
             if any(a < m.end() and m.start() < b for a, b in taken):

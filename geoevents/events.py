@@ -58,7 +58,8 @@ REPORTING = re.compile(r"\b(?:said|says|say|claimed(?! responsibility)|claims(?!
 NOT_OBJECT = re.compile(r"\b(?:had|has|have|was|were|is|are|been|being|near|outside|around|"
                         r"close to|beside|toward|towards|between|using|used|"
                         r"(?:north|south|east|west)\w*(?:-\w+)? of)\b", re.I)
-ANAPHORA = re.compile(r"\bthe (city|town|capital|provincial capital|village)\b(?! of\b)", re.I)
+ANAPHORA = re.compile(r"\bthe (city|town|capital|provincial capital|village)\b(?! of\b)",
+                      re.I | re.ASCII)   # ASCII: a Turkish ı or İ is not an i
 ANAPHOR_LEVELS = {"city": ("city", "town"), "town": ("town", "city"), "village": ("village", "town"),
                   "capital": ("city",), "provincial capital": ("city",)}
 GROUND_FORCES = frozenset({"syrian_government", "hts", "opposition", "sna", "sdf", "isis",

@@ -27,36 +27,22 @@ def lower(text: str) -> str:
     return low
 
 
-# The only characters re.IGNORECASE matches to a letter a-z other than through lower().
-_IGNORECASE_ONLY = re.compile("[İıſ]")
-
-
-def ignorecase_needed(text: str) -> bool:
-    """Whether ``text`` holds a letter re.IGNORECASE folds other than lower() does."""
-    return bool(_IGNORECASE_ONLY.search(text))
-
-
 class Caseless:
     """A case-insensitive pattern, written in lower case, run on ``lower(text)``: several
-    times faster than re.IGNORECASE and the same matches, unless the text holds one of
-    the three letters re.IGNORECASE folds its own way (then it runs with the flag).
-    Read matched text from the original by the match's span."""
+    times faster than re.IGNORECASE.  Unlike that flag it does not take the Turkish
+    dotless ı or dotted İ, or the long ſ, for an ASCII i or s (no English cue word is
+    spelled with them, and letting them match made a matched "Frıday" unreadable as a
+    weekday).  Read matched text from the original by the match's span."""
 
     def __init__(self, pattern: str):
         if pattern != pattern.lower():
             raise ValueError(f"write the pattern in lower case: {pattern[:40]}")
         self.lowered = re.compile(pattern)
-        self.ignorecase = re.compile(pattern, re.IGNORECASE)
 
-    def on(self, text: str, low: str, flagged: bool) -> tuple[re.Pattern, str]:
-        """The compiled pattern and the string to run it on; ``low`` is ``lower(text)``,
-        ``flagged`` is ``ignorecase_needed(text)``."""
-        return (self.ignorecase, text) if flagged else (self.lowered, low)
-
-    def searcher(self, text: str, low: str) -> Callable[[int, int], Optional[re.Match]]:
-        """``search`` in the slice ``text[start:end]`` (its ends are the string's ends)."""
-        rx, s = self.on(text, low, ignorecase_needed(text))
-        return lambda start, end: rx.search(s[start:end])
+    def searcher(self, low: str) -> Callable[[int, int], Optional[re.Match]]:
+        """``search`` in the slice ``low[start:end]`` (its ends are the string's ends);
+        ``low`` is ``lower(text)``."""
+        return lambda start, end: self.lowered.search(low[start:end])
 
 
 def _rx(pattern: str, tail: str = r"\b") -> re.Pattern:

@@ -345,7 +345,7 @@ class Resolver:
     # -- qualifiers ------------------------------------------------------------
     def _qualify(self, text: str, low: str, toks: Words, spans: list[_Span]) -> None:
         tstart, tend = toks.start, toks.end
-        near_cue = NEAR_CUES.searcher(text, low)
+        near_cue = NEAR_CUES.searcher(low)
         for n, s in enumerate(spans):
             nxt = toks.text[s.i1 + 1].lower() if s.i1 + 1 < len(tstart) else ""
             prev2 = " ".join(t.lower() for t in toks.text[max(0, s.i0 - 2):s.i0])
