@@ -53,15 +53,18 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
         fh.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
-def write_collection(path: str | Path, features: Iterable[dict]) -> int:
+def write_collection(path: str | Path, features: Iterable[dict | str]) -> int:
     """Stream a GeoJSON FeatureCollection to ``path``, one feature per line, atomically;
-    memory stays flat however many features come.  Returns the number written."""
+    memory stays flat however many features come.  A feature may come as its compact JSON
+    text already (as a store keeps it).  Returns the number written."""
     n = 0
     with atomic_open(path) as fh:
         fh.write(b'{"type": "FeatureCollection", "features": [')
         for f in features:
             fh.write((",\n" if n else "\n").encode())
-            fh.write(json.dumps(f, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            text = f if isinstance(f, str) else json.dumps(f, ensure_ascii=False,
+                                                           separators=(",", ":"))
+            fh.write(text.encode("utf-8"))
             n += 1
         fh.write(b"\n]}\n")
     return n
@@ -162,7 +165,7 @@ def write_events_csv(path: str | Path, features: Iterable[dict]) -> int:
         w.writerow(CSV_COLUMNS)
         for f in features:
             p = f["properties"]
-            lon, lat = _representative(f["geometry"])
+            lon, lat = representative_point(f["geometry"])
             w.writerow([_csv_cell(v) for v in (
                 p["event_id"], p["date"], p["date_precision"], p["acled_event_type"],
                 p["acled_sub_event_type"], p["type"], ";".join(p["actor"]),
@@ -175,11 +178,10 @@ def write_events_csv(path: str | Path, features: Iterable[dict]) -> int:
     return n
 
 
-def _representative(geom: dict) -> tuple[float, float]:
-    if geom["type"] == "Point":
-        return tuple(geom["coordinates"])
-    coords = geom["coordinates"]
-    return tuple(coords[len(coords) // 2])
+def representative_point(geom: dict) -> tuple[float, float]:
+    """(lon, lat) of a Point, or the middle vertex of a LineString (a road segment)."""
+    c = geom["coordinates"]
+    return (c[0], c[1]) if geom["type"] == "Point" else (c[len(c) // 2][0], c[len(c) // 2][1])
 
 
 @lru_cache(maxsize=None)

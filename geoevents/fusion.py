@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Iterable, Optional
 from urllib.parse import urlsplit
 
+from .export import representative_point
 from .gazetteer import haversine_km
 from .lexicons import lexicon_rows
 from .text import fold
@@ -58,7 +59,7 @@ def key_fields(feature: dict) -> dict:
     """The facts of an event feature that fusion compares, as flat columns (the store keeps
     them beside each event, so re-fusing never parses the features)."""
     p = feature["properties"]
-    lon, lat = _point(feature["geometry"])
+    lon, lat = representative_point(feature["geometry"])
     return {"event_id": p["event_id"], "doc": str(p["doc"]), "type": p["type"],
             "place": p.get("place") or "", "place_id": p["place_id"], "lon": lon, "lat": lat,
             "geo_precision": int(p["geo_precision"]), "date": p.get("date"),
@@ -108,14 +109,6 @@ class FusionKey:
     def order(self) -> tuple:
         return (self.type, self.day if self.day is not None else -1, self.place_id, self.doc,
                 self.event_id)
-
-
-def _point(geom: dict) -> tuple[float, float]:
-    c = geom["coordinates"]
-    if geom["type"] == "Point":
-        return c[0], c[1]
-    mid = c[len(c) // 2]
-    return mid[0], mid[1]
 
 
 def _same_place(a: FusionKey, b: FusionKey) -> Optional[float]:

@@ -24,7 +24,7 @@ from .export import (atomic_write, dumps, event_feature, feature_collection, men
 from .model import Document
 from .progress import Progress
 from .resolver import Resolver
-from .store import Store, content_hash
+from .store import Packed, Store, content_hash, pack
 
 #: Documents per task sent to a worker, and per store transaction.
 TASK_DOCS = 16
@@ -133,14 +133,19 @@ def _worker_pipeline() -> Pipeline:
     return Pipeline()
 
 
+def _packed(r: DocResult | Skipped) -> Packed | Skipped:
+    return pack(r.doc, r.hash, r.meta, r.mentions, r.events) if isinstance(r, DocResult) else r
+
+
 def extract_batch(docs: list[Document], version: Optional[str] = None) -> list:
-    """The worker task: extract a batch of documents with the worker's own pipeline.
-    Refuses to run on a gazetteer other than the client's (results would differ)."""
+    """The worker task: extract a batch of documents with the worker's own pipeline and
+    pack them as store rows.  Refuses to run on a gazetteer other than the client's
+    (results would differ)."""
     pipe = _worker_pipeline()
     if version is not None and pipe.version != version:
         raise RuntimeError(f"worker gazetteer {pipe.version} differs from the client's "
                            f"{version}: install the same geoevents and gazetteer on every worker")
-    return [pipe.extract_safe(d) for d in docs]
+    return [_packed(pipe.extract_safe(d)) for d in docs]
 
 
 def _batched(items: Iterable, n: int) -> Iterator[list]:
@@ -155,14 +160,14 @@ def _batched(items: Iterable, n: int) -> Iterator[list]:
 
 
 def extract_stream(items: Iterable[Document | ReadError], pipeline: Optional[Pipeline] = None,
-                   *, jobs: int = 1, dask: Optional[str] = None) -> Iterator[DocResult | Skipped]:
-    """Extract a stream of documents in order, in this process, a pool or on Dask.
-    Read errors pass through as ``Skipped`` at their place in the stream."""
+                   *, jobs: int = 1, dask: Optional[str] = None) -> Iterator[Packed | Skipped]:
+    """Extract a stream of documents in order, in this process, a pool or on Dask, packed
+    as store rows.  Read errors pass through as ``Skipped`` at their place in the stream."""
     if jobs <= 1 and not dask:
         pipe = pipeline or Pipeline()
         for item in items:
             yield (Skipped(item.path, item.reason) if isinstance(item, ReadError)
-                   else pipe.extract_safe(item))
+                   else _packed(pipe.extract_safe(item)))
         return
     from .parallel import ordered_map
     version = (pipeline or _worker_pipeline()).version
@@ -221,7 +226,7 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
         pending: set = set()
         items = _new_documents(read_documents(inputs, metadata=metadata, published=published),
                                st, pending, res)
-        batch: list[DocResult] = []
+        batch: list[Packed] = []
         t0 = time.perf_counter()
         for r in extract_stream(items, pipeline, jobs=jobs, dask=dask):
             if isinstance(r, Skipped):
@@ -245,7 +250,7 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
     return res
 
 
-def _commit(st: Store, batch: list[DocResult], pending: set, res: BatchResult) -> None:
+def _commit(st: Store, batch: list[Packed], pending: set, res: BatchResult) -> None:
     t = time.perf_counter()
     st.add(batch)
     for r in batch:
@@ -280,18 +285,19 @@ def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: b
     out = Path(out_dir)
     t0 = time.perf_counter()
     layer = "events" if fusion else "events_raw"
-    res.counts.update(store_documents=st.count("documents"),
-                      mentions=write_collection(out / "mentions.geojson", st.mentions()),
-                      events_raw=st.count("events_raw"),
-                      events=write_collection(out / "events.geojson", st.events(layer)))
+    res.counts.update(
+        store_documents=st.count("documents"),
+        mentions=write_collection(out / "mentions.geojson", st.mentions(as_text=True)),
+        events_raw=st.count("events_raw"),
+        events=write_collection(out / "events.geojson", st.events(layer, as_text=True)))
     if fusion:
-        write_collection(out / "events_raw.geojson", st.events("events_raw"))
+        write_collection(out / "events_raw.geojson", st.events("events_raw", as_text=True))
     write_events_csv(out / "events.csv", st.events(layer))
     control_fc = ControlLedger(st.events(layer, type="control_change"), baseline).to_geojson()
     atomic_write(out / "control.geojson", dumps(control_fc))
     t1 = time.perf_counter()
     events_fc = feature_collection(_for_map(f) for f in st.events(layer))
-    render_map(events_fc, out / "map.html", mentions={"features": st.mentions()},
+    render_map(events_fc, out / "map.html", mention_places=st.mention_places(),
                control=control_fc, title=title, tiles=tiles)
     t2 = time.perf_counter()
     res.seconds["write"] += t1 - t0

@@ -15,10 +15,12 @@ import hashlib
 import json
 import sqlite3
 import struct
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from .export import _inside
+from .export import _inside, representative_point
 from .fusion import FusionKey, cluster, fused_id, key_fields, merge
 
 SRS_ID = 4326
@@ -32,8 +34,9 @@ LAYERS = {
                          ("url", _TEXT), ("title", _TEXT), ("published", _TEXT),
                          ("mentions", _INT), ("events", _INT)]),
     "mentions": ("Unknown", [("doc", _TEXT), ("start", _INT), ("end", _INT), ("text", _TEXT),
-                           ("place", _TEXT), ("place_id", _TEXT), ("role", _TEXT),
-                           ("confidence", _REAL), ("feature", _TEXT)]),
+                             ("place", _TEXT), ("place_id", _TEXT), ("level", _TEXT),
+                             ("admin1", _TEXT), ("lon", _REAL), ("lat", _REAL),
+                             ("role", _TEXT), ("confidence", _REAL), ("feature", _TEXT)]),
 }
 #: Event columns: what GIS users filter on, and every fusion key (fusion.key_fields).
 _EVENT_COLUMNS = [("event_id", _TEXT), ("doc", _TEXT), ("type", _TEXT), ("place", _TEXT),
@@ -133,9 +136,9 @@ class Store:
     def has_id(self, doc: str) -> bool:
         return self.db.execute("SELECT 1 FROM documents WHERE doc = ?", (doc,)).fetchone() is not None
 
-    def add(self, results: Iterable) -> int:
-        """Store a batch of per-document results in one transaction; returns rows added.
-        A document already stored (same content hash) is left as it is."""
+    def add(self, results: Iterable[Packed]) -> int:
+        """Store a batch of packed per-document results in one transaction; returns the
+        documents added.  A document already stored (same content hash) is left as it is."""
         added = 0
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -148,23 +151,14 @@ class Store:
                     "mentions, events) VALUES (?,?,?,?,?,?,?,?)",
                     (r.hash, r.doc, m.get("source"), m.get("url"), m.get("title"),
                      m.get("published"), len(r.mentions), len(r.events)))
-                self.db.executemany(
-                    'INSERT INTO mentions (geom, doc, start, "end", text, place, place_id, '
-                    "role, confidence, feature) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [_mention_row(f) for f in r.mentions])
-                self._insert_events("events_raw", r.events)
+                self.db.executemany(_insert_sql("mentions"), r.mentions)
+                self.db.executemany(_insert_sql("events_raw"), r.events)
                 added += 1
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         return added
-
-    def _insert_events(self, layer: str, features: Iterable[dict]) -> None:
-        cols = [c for c, _ in _EVENT_COLUMNS]
-        self.db.executemany(
-            f"INSERT INTO {layer} (geom, {', '.join(cols)}) VALUES ({', '.join('?' * (len(cols) + 1))})",
-            [_event_row(f) for f in features])
 
     def refuse(self) -> tuple[int, int]:
         """Re-cluster the raw events from their key columns; merge and write only the
@@ -184,7 +178,8 @@ class Store:
             for i in range(0, len(new), MERGE_BATCH):
                 members = [groups[f] for f in new[i:i + MERGE_BATCH]]
                 raw = self._raw_features([e for m in members for e in m])
-                self._insert_events("events", [merge([raw[e] for e in m]) for m in members])
+                self.db.executemany(_insert_sql("events"),
+                                    [event_row(merge([raw[e] for e in m])) for m in members])
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -207,18 +202,31 @@ class Store:
             raise ValueError(f"unknown layer {layer!r}")
         return self.db.execute(f"SELECT count(*) FROM {layer}").fetchone()[0]
 
-    def mentions(self) -> Iterator[dict]:
-        """Mention features in document order (streamed, not held)."""
+    def mentions(self, as_text: bool = False) -> Iterator[dict | str]:
+        """Mention features in document order (streamed, not held); ``as_text``: their
+        compact JSON as stored, for writing without parsing."""
         for (text,) in self.db.execute('SELECT feature FROM mentions ORDER BY doc, start, "end"'):
-            yield json.loads(text)
+            yield text if as_text else json.loads(text)
+
+    def mention_places(self) -> dict:
+        """One point per place named as a location, with its mention and document counts:
+        the map's mentions layer, computed here so mentions are never parsed."""
+        rows = self.db.execute(
+            "SELECT place_id, min(place), min(admin1), min(lon), min(lat), count(*), "
+            "count(DISTINCT doc) FROM mentions WHERE role = 'location' AND level != 'road' "
+            "GROUP BY place_id ORDER BY place_id")
+        return {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+             "properties": {"place_id": pid, "name": name, "admin1": admin1, "mentions": n,
+                            "docs": docs}} for pid, name, admin1, lon, lat, n, docs in rows]}
 
     def events(self, layer: str = "events", since: Optional[str] = None,
                bbox: Optional[tuple[float, float, float, float]] = None,
-               type: Optional[str] = None) -> Iterator[dict]:
+               type: Optional[str] = None, as_text: bool = False) -> Iterator[dict | str]:
         """Event features of ``events`` (fused) or ``events_raw``, in a content order:
         date, type, place, id.  ``since``: ISO date, events on or after it (undated events
         by their publication date); ``bbox``: (west, south, east, north); ``type``: one
-        event type."""
+        event type; ``as_text``: compact JSON as stored."""
         if layer not in ("events", "events_raw"):
             raise ValueError(f"unknown event layer {layer!r}")
         where, args = [], []
@@ -231,9 +239,12 @@ class Store:
         sql = f"SELECT feature FROM {layer}" + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY coalesce(date, '9999'), type, place_id, event_id"
         for (text,) in self.db.execute(sql, args):
+            if bbox is None and as_text:
+                yield text
+                continue
             f = json.loads(text)
             if bbox is None or _inside(f["geometry"], bbox):
-                yield f
+                yield text if as_text else f
 
     def documents(self) -> Iterator[dict]:
         cols = [c for c, _ in LAYERS["documents"][1]]
@@ -245,13 +256,38 @@ def _dumps(feature: dict) -> str:
     return json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
 
 
-def _mention_row(f: dict) -> tuple:
+@dataclass(frozen=True)
+class Packed:
+    """A document's results as store rows: built where the document was extracted (a
+    worker process), so the writer only inserts."""
+    doc: str
+    hash: str
+    meta: dict
+    mentions: list[tuple]
+    events: list[tuple]
+
+
+def pack(doc: str, doc_hash: str, meta: dict, mentions: list[dict], events: list[dict]) -> Packed:
+    return Packed(doc, doc_hash, meta, [mention_row(f) for f in mentions],
+                  [event_row(f) for f in events])
+
+
+@lru_cache(maxsize=None)
+def _insert_sql(layer: str) -> str:
+    cols = ['"' + c + '"' for c, _ in LAYERS[layer][1]]
+    return (f'INSERT INTO "{layer}" (geom, {", ".join(cols)}) '
+            f'VALUES ({", ".join("?" * (len(cols) + 1))})')
+
+
+def mention_row(f: dict) -> tuple:
     p = f["properties"]
+    lon, lat = representative_point(f["geometry"])
     return (_gpkg_geometry(f["geometry"]), p["doc"], p["start"], p["end"], p["text"],
-            p["name"], p["place_id"], p.get("role"), p.get("confidence"), _dumps(f))
+            p["name"], p["place_id"], p["level"], p.get("admin1"), lon, lat, p.get("role"),
+            p.get("confidence"), _dumps(f))
 
 
-def _event_row(f: dict) -> tuple:
+def event_row(f: dict) -> tuple:
     p = f["properties"]
     row = {**key_fields(f), "status": p["status"], "fatalities": p.get("fatalities"),
            "corroboration": p.get("corroboration", 1), "source": p.get("source"),

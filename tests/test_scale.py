@@ -63,8 +63,8 @@ def test_read_errors_keep_their_place_in_a_parallel_stream(tmp_path):
     serial = list(extract_stream(read_documents(items), Pipeline()))
     parallel = list(extract_stream(read_documents(items), Pipeline(), jobs=2))
     assert serial == parallel
-    assert [type(r).__name__ for r in serial] == ["DocResult", "Skipped", "DocResult", "Skipped",
-                                                  "DocResult"]
+    assert [type(r).__name__ for r in serial] == ["Packed", "Skipped", "Packed", "Skipped",
+                                                  "Packed"]
 
 
 def test_stdin_streams_jsonl(tmp_path):

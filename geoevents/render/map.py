@@ -403,10 +403,10 @@ def load_default_boundaries() -> Optional[dict]:
 
 
 def _aggregate_mentions(mentions: Optional[Mapping]) -> Optional[dict]:
-    """One point per mentioned place (role "location"), with mention and document counts.
-    ``features`` may be any iterable, so a store streams its mentions through here."""
-    feats = mentions.get("features") if isinstance(mentions, Mapping) else None
-    if feats is None or isinstance(feats, (str, bytes, Mapping)):
+    """One point per mentioned place (role "location"), with mention and document counts
+    (``Store.mention_places`` computes the same in SQL)."""
+    feats = _features(mentions)
+    if not feats:
         return None
     places: dict[str, dict] = {}
     docs: dict[str, set] = {}
@@ -609,7 +609,7 @@ def _stable_ids(root: Element) -> None:
 
 
 def build_map(events: Mapping, *, mentions: Optional[Mapping] = None,
-              control: Optional[Mapping] = None, boundaries: Optional[Mapping] = None,
+              mention_places: Optional[Mapping] = None, control: Optional[Mapping] = None, boundaries: Optional[Mapping] = None,
               title: str = "geoevents", tiles: Optional[str] = None,
               tiles_attribution: Optional[str] = None,
               as_of: Optional[date | str] = None) -> folium.Map:
@@ -618,7 +618,8 @@ def build_map(events: Mapping, *, mentions: Optional[Mapping] = None,
     ``events``: FeatureCollection of Point/LineString events. ``boundaries``: FeatureCollection
     of admin1/admin2 polygons (None: the packaged ``boundaries.geojson`` when it exists; an
     empty collection: no base layer). ``control``: places with ``controller`` and ``status``.
-    ``mentions``: place mentions, drawn aggregated per place as a hidden layer. ``tiles``: URL
+    ``mentions``: place mentions, drawn aggregated per place as a hidden layer
+    (``mention_places``: that aggregate, already made, e.g. by a store). ``tiles``: URL
     template of an online tile layer (the only thing that makes the map use the network).
     ``as_of``: the date the control time slider opens at (default: the latest date in the
     data; a ``#date=YYYY-MM-DD`` URL fragment overrides both).
@@ -668,7 +669,7 @@ def build_map(events: Mapping, *, mentions: Optional[Mapping] = None,
             m.add_child(_JsLayer(runtime, "boundaryLayer", "geoevents-boundaries", "Districts",
                                  arg="admin2", show=False, key="districts"), name="districts")
 
-    agg = _aggregate_mentions(mentions)
+    agg = mention_places if mention_places is not None else _aggregate_mentions(mentions)
     if agg:
         fig.html.add_child(_json_block("geoevents-mentions", agg), name="data_mentions")
         m.add_child(_JsLayer(runtime, "mentionsLayer", "geoevents-mentions", "Place mentions",
@@ -720,14 +721,15 @@ def map_fragment(events: Mapping, **kwargs: Any) -> str:
 
 
 def render_map(events: Mapping, out_path: str | Path, *, mentions: Optional[Mapping] = None,
-               control: Optional[Mapping] = None, boundaries: Optional[Mapping] = None,
+               mention_places: Optional[Mapping] = None, control: Optional[Mapping] = None, boundaries: Optional[Mapping] = None,
                title: str = "geoevents", tiles: Optional[str] = None,
                tiles_attribution: Optional[str] = None, as_of: Optional[date | str] = None,
                fragment: bool = False) -> None:
     """Write the self-contained HTML map of :func:`build_map` to ``out_path`` atomically
     (``fragment``: the :func:`map_fragment` instead of a whole page)."""
     text = (map_fragment if fragment else map_html)(
-        events, mentions=mentions, control=control, boundaries=boundaries, title=title,
+        events, mentions=mentions, mention_places=mention_places, control=control,
+        boundaries=boundaries, title=title,
         tiles=tiles, tiles_attribution=tiles_attribution, as_of=as_of)
     atomic_write(out_path, text)
 
