@@ -266,9 +266,12 @@ MAP_SOURCES = 6
 
 
 def _for_map(f: dict) -> dict:
-    """An event as the map needs it: without the evidence list, at most ``MAP_SOURCES``
-    reports and their count, so a map of a large store fits in memory."""
-    p = {k: v for k, v in f["properties"].items() if k != "evidence"}
+    """An event as the map needs it: the properties its popups, filters and search read,
+    at most ``MAP_SOURCES`` reports and their count, so a map of a large store fits in
+    memory."""
+    from .render.map import POPUP_KEYS
+    props = f["properties"]
+    p = {k: props[k] for k in POPUP_KEYS if k in props}
     if "sources" in p:
         p["reports"] = len(p["sources"])
         p["sources"] = p["sources"][:MAP_SOURCES]
