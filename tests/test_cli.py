@@ -61,7 +61,7 @@ def test_bad_inputs_are_reported_and_good_documents_kept(tmp_path, capsys):
                                   "Rebels captured Saraqib on Saturday.\n", encoding="utf-8")
     (src / "empty.txt").write_text("", encoding="utf-8")
     (src / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 100)
-    (src / "latin1.txt").write_bytes("Rebels took Sarâqib".encode("cp1252") + b"\x93")
+    (src / "damaged.txt").write_bytes("Rebels took Sarāqib".encode("utf-8") + b"\x93")
     (src / "feed.jsonl").write_text(
         '{"id": "a", "text": "Jets struck Atarib on Friday.", "published": "2024-11-30"}\n'
         '{"id": "b", "text": \n'
@@ -74,7 +74,7 @@ def test_bad_inputs_are_reported_and_good_documents_kept(tmp_path, capsys):
     errors = [line for line in err if "error" in line]
     assert any("empty.txt" in line for line in errors)
     assert any("binary.txt" in line for line in errors)
-    assert any("latin1.txt" in line for line in errors)
+    assert any("damaged.txt" in line and "damaged UTF-8" in line for line in errors)
     assert any("feed.jsonl:2" in line for line in errors)
     assert any("missing.txt" in line for line in errors)
     events = load(out, "events.geojson")["features"]
