@@ -451,6 +451,7 @@ def _read_file(path: Path, max_bytes: int, doc_timeout: Optional[float]
             docs = list(_READERS[path.suffix.lower()](path, raw))
         yield from docs
     except DocumentTimeout as exc:
+        exc.disarm()
         yield ReadError(str(path), f"reading {exc}", DOC_TIMEOUT)
     except OSError as exc:
         yield ReadError(str(path), _os_reason(exc))

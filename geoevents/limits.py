@@ -14,6 +14,15 @@ the command line, and each worker of a process pool.  Where signals are unavaila
 report records that the budget was not enforced; there the size cap is the only guard.
 Python delivers the signal between bytecodes, so one long call into C (a single regular
 expression over a huge string, lxml parsing a file) finishes before the budget bites.
+
+An exception raised by a signal handler can be lost: Python swallows it when it lands
+in a garbage-collector callback or a ``__del__`` (hypothesis installs such a callback,
+and a pathological document makes much garbage), and library code may catch it.  So
+:class:`DocumentTimeout` is a ``BaseException`` (``except Exception`` lets it through,
+as it does ``KeyboardInterrupt``), and once the budget is spent the alarm repeats every
+:data:`RETRY_SECONDS` until the document is abandoned.  Whoever catches it calls
+:meth:`DocumentTimeout.disarm`, which stops the alarm even when it fired while the
+block was being left.
 """
 from __future__ import annotations
 
@@ -22,17 +31,23 @@ import threading
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, Optional
 
+RETRY_SECONDS = 0.1
 DEFAULT_MAX_BYTES = 20_000_000
 DEFAULT_DOC_TIMEOUT = 30.0
 MAX_BYTES = "max_bytes"          # the ``limit`` named by a skip the size cap caused
 DOC_TIMEOUT = "doc_timeout"      # ... and by a skip the time budget caused
 
 
-class DocumentTimeout(Exception):
+class DocumentTimeout(BaseException):
     """A document used up its time budget."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, previous_handler):
         super().__init__(f"took longer than the time budget of {seconds:g} s")
+        self.previous_handler = previous_handler
+
+    def disarm(self) -> None:
+        """Stop the repeating alarm and put the previous SIGALRM handler back."""
+        _disarm(self.previous_handler)
 
 
 def too_large(size: int, max_bytes: int, what: str = "file") -> str:
@@ -56,22 +71,27 @@ def time_budget(seconds: Optional[float]) -> Iterator[bool]:
         return
 
     def on_alarm(signum, frame):
-        raise DocumentTimeout(seconds)
+        raise DocumentTimeout(seconds, previous)
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, RETRY_SECONDS))
     try:
         yield True
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        _disarm(previous)
 
 
-def limits_report(max_bytes: int, doc_timeout: Optional[float],
-                  skipped: Iterable[Mapping]) -> dict:
-    """The ``limits`` block of report.json: both limits and how many documents each
-    stopped (counted from the ``limit`` of each skipped entry)."""
+def _disarm(previous_handler) -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous_handler)
+
+
+def limits_report(max_bytes: int, doc_timeout: Optional[float], skipped: Iterable[Mapping],
+                  enforced: bool) -> dict:
+    """The ``limits`` block of report.json: both limits, whether the time budget could be
+    enforced where extraction ran, and how many documents each limit stopped (counted
+    from the ``limit`` of each skipped entry)."""
     hits = [s.get("limit") for s in skipped]
     return {"max_bytes": max_bytes, "doc_timeout": doc_timeout,
-            "doc_timeout_enforced": bool(doc_timeout) and budget_enforced(),
+            "doc_timeout_enforced": bool(doc_timeout) and enforced,
             "too_large": hits.count(MAX_BYTES), "timed_out": hits.count(DOC_TIMEOUT)}
