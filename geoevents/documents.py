@@ -151,7 +151,7 @@ def load_metadata(path: str | Path, problems: Optional[list[tuple[int, str]]] = 
             except ValueError as exc:
                 if problems is None:
                     raise ValueError(f"line {line}: {exc}") from None
-                problems.append((line, f"{exc} for {name}; it is read without this date"))
+                problems.append((line, f"{exc} for {name!r}; it is read without this date"))
                 published = None
             out[name] = {"published": published, "line": line,
                          **{k: cells.get(k) or None for k in ("source", "url", "title")}}
@@ -372,7 +372,8 @@ def _jsonl_lines(where: str, name: str, lines: Iterable[bytes | str | _Oversize]
 
 def _read_jsonl(path: Path, max_bytes: int) -> Iterator[Document | ReadError]:
     """Streamed line by line, so the size cap holds per line, not per feed; a UTF-16/32
-    feed (byte-order mark) is decoded whole and capped as a file."""
+    feed (byte-order mark) is decoded whole and capped as a file.  A file is binary when
+    over 1% of its first bytes are NUL."""
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
         fh.seek(0)
@@ -386,7 +387,7 @@ def _read_jsonl(path: Path, max_bytes: int) -> Iterator[Document | ReadError]:
             text, encoding = decode(fh.read())
             yield from _jsonl_lines(str(path), path.name, text.split("\n"), max_bytes, encoding)
             return
-        if b"\x00" in head:
+        if head.count(b"\x00") * 100 > len(head):     # a stray NUL costs its line only
             raise ValueError("binary file")
         yield from _jsonl_lines(str(path), path.name, _bounded_lines(fh, max_bytes), max_bytes)
 
