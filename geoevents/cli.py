@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Optional, Sequence
 
+from .limits import DEFAULT_DOC_TIMEOUT, DEFAULT_MAX_BYTES
+
 
 def _date(value: str) -> date:
     from .documents import parse_date
@@ -33,6 +35,16 @@ def _positive(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
     return n
+
+
+def _seconds(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        x = -1.0
+    if not x >= 0:
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {value!r}")
+    return x
 
 
 def _bbox(value: str) -> tuple[float, float, float, float]:
@@ -68,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="keep one event per document report instead of fusing reports "
                           "of one happening across documents")
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument("--max-bytes", type=_positive, default=DEFAULT_MAX_BYTES,
+                     help="skip a document (a file, or a JSONL line) larger than this "
+                          f"(default {DEFAULT_MAX_BYTES:,})")
+    run.add_argument("--doc-timeout", type=_seconds, default=DEFAULT_DOC_TIMEOUT,
+                     metavar="SECONDS", help="skip a document whose reading or extraction "
+                     f"takes longer (default {DEFAULT_DOC_TIMEOUT:g}; 0: no limit)")
+    run.add_argument("--wait", action="store_true",
+                     help="wait for another run on the same --out/--store instead of failing")
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the embedded demo corpus")
     demo.add_argument("--out", default="geoevents-demo", help="output directory")
@@ -165,11 +185,21 @@ def _run(args) -> int:
     try:
         result = run(args.inputs, args.out, metadata=args.metadata, published=args.published,
                      title=args.title, tiles=args.tiles, baseline=baseline, store=args.store,
-                     jobs=args.jobs, dask=args.dask, fusion=args.fusion, progress=progress)
+                     jobs=args.jobs, dask=args.dask, fusion=args.fusion, progress=progress,
+                     max_bytes=args.max_bytes, doc_timeout=args.doc_timeout or None,
+                     wait=args.wait)
     except (StoreError, RuntimeError, OSError) as exc:
         print(f"geoevents: error: {exc}".splitlines()[0], file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"geoevents: interrupted after {progress.docs} documents ({progress.skipped} "
+              f"skipped); {args.out} keeps the outputs of the last complete run"
+              + ("; the store keeps every committed batch" if args.store else ""),
+              file=sys.stderr)
+        return 130
     r = result.report()
+    for d in r["not_utf8"]:
+        print(f"geoevents: note: {d['doc']}: read as {d['encoding']}", file=sys.stderr)
     stored = r.get("already_stored")
     print(f"{r['documents_read']} documents, {r['mentions']} mentions, {r['events']} events"
           + (f", {stored} already in the store" if stored else "") + f" -> {args.out}",

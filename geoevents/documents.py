@@ -18,6 +18,7 @@ Where a field comes from, first match wins:
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import glob
 import json
@@ -28,15 +29,17 @@ import warnings
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple, Optional, Sequence
+from typing import BinaryIO, Iterable, Iterator, NamedTuple, Optional, Sequence
 
+from .encodings import SNIFF_BYTES, decode
+from .limits import (DEFAULT_DOC_TIMEOUT, DEFAULT_MAX_BYTES, DOC_TIMEOUT, MAX_BYTES,
+                     DocumentTimeout, time_budget, too_large)
 from .model import Document
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
-SNIFF_BYTES = 8192          # NUL bytes in this much of a file mark it as binary
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
     ("january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -68,9 +71,11 @@ class ReadError(NamedTuple):
     """One input that could not be read, reported instead of raised so the batch goes on.
 
     ``path`` is the file as given (with ``:LINE`` for a JSONL line or a metadata row);
-    ``reason`` is one human-readable line."""
+    ``reason`` is one human-readable line; ``limit`` names the limit that stopped it
+    (``limits.MAX_BYTES`` or ``limits.DOC_TIMEOUT``), if one did."""
     path: str
     reason: str
+    limit: Optional[str] = None
 
 
 # ---------------------------------------------------------------- dates
@@ -146,38 +151,11 @@ def load_metadata(path: str | Path, problems: Optional[list[tuple[int, str]]] = 
             except ValueError as exc:
                 if problems is None:
                     raise ValueError(f"line {line}: {exc}") from None
-                problems.append((line, f"{exc} for {name}; it is read without this date"))
+                problems.append((line, f"{exc} for {name!r}; it is read without this date"))
                 published = None
             out[name] = {"published": published, "line": line,
                          **{k: cells.get(k) or None for k in ("source", "url", "title")}}
     return out
-
-
-# ---------------------------------------------------------------- decoding
-
-def _decode(raw: bytes) -> str:
-    """UTF-8 (BOM dropped) or BOM-marked UTF-16/32; anything else is reported, never guessed."""
-    for bom, codec in ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
-                       (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le")):
-        if raw.startswith(bom):
-            try:
-                text = raw[len(bom):].decode(codec)
-            except UnicodeDecodeError as exc:
-                name = codec[:6].upper()
-                raise ValueError(f"not {name} text despite its byte-order mark "
-                                 f"(bad bytes at offset {exc.start + len(bom)})") from None
-            if "\x00" in text[:SNIFF_BYTES]:
-                raise ValueError("binary file")
-            return text
-    if b"\x00" in raw[:SNIFF_BYTES]:
-        raise ValueError("binary file")
-    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
-    try:
-        return raw[start:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        at = start + exc.start
-        raise ValueError(f"not UTF-8 text (byte 0x{raw[at]:02x} at offset {at}); "
-                         "convert it to UTF-8") from None
 
 
 # ---------------------------------------------------------------- plain text / Markdown
@@ -215,7 +193,8 @@ def _text_field(meta: dict, key: str, where: str) -> Optional[str]:
 
 
 def _read_text(path: Path, raw: bytes) -> Iterator[Document]:
-    meta, body = _front_matter(_decode(raw))
+    text, encoding = decode(raw)
+    meta, body = _front_matter(text)
     if not body.strip():
         raise ValueError("empty file" if not meta else "no text after the front matter")
     raw_date = meta.get("published", meta.get("date"))
@@ -226,7 +205,7 @@ def _read_text(path: Path, raw: bytes) -> Iterator[Document]:
     yield Document(id=_text_field(meta, "id", "front matter") or path.name, text=body,
                    published=published, source=_text_field(meta, "source", "front matter"),
                    url=_text_field(meta, "url", "front matter"),
-                   title=_text_field(meta, "title", "front matter"))
+                   title=_text_field(meta, "title", "front matter"), encoding=encoding)
 
 
 def closing_source(text: str) -> Optional[str]:
@@ -288,7 +267,7 @@ def _extract_html(html: str) -> Optional[dict]:
 
 
 def _read_html(path: Path, raw: bytes) -> Iterator[Document]:
-    html = _decode(raw)
+    html, encoding = decode(raw)
     if not html.strip():
         raise ValueError("empty file")
     data = _extract_html(html)
@@ -300,12 +279,13 @@ def _read_html(path: Path, raw: bytes) -> Iterator[Document]:
         published = None        # a page date we cannot read is not worth losing the page
     yield Document(id=path.name, text=data["text"], published=published,
                    source=data.get("sitename") or data.get("hostname") or None,
-                   url=data.get("url") or None, title=data.get("title") or None)
+                   url=data.get("url") or None, title=data.get("title") or None,
+                   encoding=encoding)
 
 
 # ---------------------------------------------------------------- JSONL
 
-def _jsonl_document(obj, name: str, n: int) -> Document:
+def _jsonl_document(obj, name: str, n: int, encoding: str) -> Document:
     if not isinstance(obj, dict):
         raise ValueError(f"not a JSON object (got {type(obj).__name__})")
     text = obj.get("text")
@@ -326,22 +306,53 @@ def _jsonl_document(obj, name: str, n: int) -> Document:
         fields[key] = value or None
     return Document(id=str(doc_id) if doc_id not in (None, "") else f"{name}:{n}", text=text,
                     published=parse_date(fields["published"]), source=fields["source"],
-                    url=fields["url"], title=fields["title"])
+                    url=fields["url"], title=fields["title"], encoding=encoding)
 
 
-def _jsonl_lines(where: str, name: str, lines: Iterable[bytes | str]
-                 ) -> Iterator[Document | ReadError]:
-    """One Document or ReadError per non-blank line; a bad line costs only itself."""
+class _Oversize(NamedTuple):
+    """A JSONL line longer than the size cap: only its length is kept."""
+    size: int
+
+
+def _bounded_lines(fh: BinaryIO, max_bytes: int) -> Iterator[bytes | _Oversize]:
+    """The lines of a binary stream, never holding more than ``max_bytes`` of one line:
+    a longer line is read past in chunks and stands as its size."""
+    while True:
+        line = fh.readline(max_bytes + 1)
+        if not line:
+            return
+        if line.endswith(b"\n") or len(line) <= max_bytes:
+            yield line
+            continue
+        size = len(line)
+        while not line.endswith(b"\n"):
+            line = fh.readline(1 << 20)
+            if not line:
+                break
+            size += len(line)
+        yield _Oversize(size - line.endswith(b"\n"))
+
+
+def _jsonl_lines(where: str, name: str, lines: Iterable[bytes | str | _Oversize],
+                 max_bytes: int, text_encoding: str = "utf-8") -> Iterator[Document | ReadError]:
+    """One Document or ReadError per non-blank line; a bad line costs only itself.
+
+    Byte lines that are not UTF-8 are decoded one by one (``encodings.decode``), so a
+    feed in Windows-1256 is read and a stray bad byte costs one line; text lines were
+    decoded in ``text_encoding``."""
     for n, line in enumerate(lines, 1):
         try:
+            encoding = text_encoding
+            if isinstance(line, _Oversize):
+                yield ReadError(f"{where}:{n}", too_large(line.size, max_bytes, "line"), MAX_BYTES)
+                continue
             if isinstance(line, bytes):
                 if n == 1 and line.startswith(b"\xef\xbb\xbf"):
                     line = line[3:]
                 try:
                     line = line.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise ValueError(f"not UTF-8 text (byte 0x{line[exc.start]:02x} at "
-                                     f"column {exc.start + 1})") from None
+                except UnicodeDecodeError:
+                    line, encoding = decode(line)
             elif n == 1:
                 line = line.lstrip("\ufeff")
             if not line.strip():
@@ -350,7 +361,7 @@ def _jsonl_lines(where: str, name: str, lines: Iterable[bytes | str]
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"malformed JSON: {exc.msg} (col {exc.colno})") from None
-            yield _jsonl_document(obj, name, n)
+            yield _jsonl_document(obj, name, n, encoding)
         except ValueError as exc:
             yield ReadError(f"{where}:{n}", str(exc))
         except RecursionError:
@@ -359,20 +370,31 @@ def _jsonl_lines(where: str, name: str, lines: Iterable[bytes | str]
             yield ReadError(f"{where}:{n}", f"cannot read: {type(exc).__name__}"[:300])
 
 
-def _read_jsonl(path: Path, raw: bytes) -> Iterator[Document | ReadError]:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
-        lines: list = _decode(raw).split("\n")
-    else:
-        if b"\x00" in raw[:SNIFF_BYTES]:
+def _read_jsonl(path: Path, max_bytes: int) -> Iterator[Document | ReadError]:
+    """Streamed line by line, so the size cap holds per line, not per feed; a UTF-16/32
+    feed (byte-order mark) is decoded whole and capped as a file.  A file is binary when
+    over 1% of its first bytes are NUL."""
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+        fh.seek(0)
+        if not head.strip():
+            raise ValueError("empty file")
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)):
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                yield ReadError(str(path), too_large(size, max_bytes), MAX_BYTES)
+                return
+            text, encoding = decode(fh.read())
+            yield from _jsonl_lines(str(path), path.name, text.split("\n"), max_bytes, encoding)
+            return
+        if head.count(b"\x00") * 100 > len(head):     # a stray NUL costs its line only
             raise ValueError("binary file")
-        lines = raw.split(b"\n")            # decoded per line: one bad byte costs one line
-    yield from _jsonl_lines(str(path), path.name, lines)
+        yield from _jsonl_lines(str(path), path.name, _bounded_lines(fh, max_bytes), max_bytes)
 
 
 # ---------------------------------------------------------------- files and directories
 
-_READERS = {**{s: _read_text for s in TEXT_SUFFIXES}, **{s: _read_html for s in HTML_SUFFIXES},
-            **{s: _read_jsonl for s in JSONL_SUFFIXES}}
+_READERS = {**{s: _read_text for s in TEXT_SUFFIXES}, **{s: _read_html for s in HTML_SUFFIXES}}
 
 
 def _skip_in_directory(name: str) -> bool:
@@ -410,17 +432,28 @@ def _os_reason(exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
 
-def _read_file(path: Path, max_bytes: int) -> Iterator[Document | ReadError]:
+def _read_file(path: Path, max_bytes: int, doc_timeout: Optional[float]
+               ) -> Iterator[Document | ReadError]:
+    """Every document of one file, or why not; a text or HTML file is read within the
+    time budget (a JSONL line is parsed by ``json`` in C, which the budget cannot stop)."""
     try:
+        if path.suffix.lower() in JSONL_SUFFIXES:
+            yield from _read_jsonl(path, max_bytes)
+            return
         size = path.stat().st_size
         if size > max_bytes:
-            yield ReadError(str(path), f"file too large ({size} bytes > limit {max_bytes})")
+            yield ReadError(str(path), too_large(size, max_bytes), MAX_BYTES)
             return
         raw = path.read_bytes()
         if not raw.strip():
             yield ReadError(str(path), "empty file")
             return
-        yield from _READERS[path.suffix.lower()](path, raw)
+        with time_budget(doc_timeout):
+            docs = list(_READERS[path.suffix.lower()](path, raw))
+        yield from docs
+    except DocumentTimeout as exc:
+        exc.disarm()
+        yield ReadError(str(path), f"reading {exc}", DOC_TIMEOUT)
     except OSError as exc:
         yield ReadError(str(path), _os_reason(exc))
     except ValueError as exc:
@@ -431,20 +464,21 @@ def _read_file(path: Path, max_bytes: int) -> Iterator[Document | ReadError]:
                         .splitlines()[0][:300])
 
 
-def _stdin_lines() -> Iterable[bytes | str]:
+def _stdin_lines(max_bytes: int) -> Iterable[bytes | str | _Oversize]:
     buffer = getattr(sys.stdin, "buffer", None)
-    return buffer if buffer is not None else sys.stdin
+    return _bounded_lines(buffer, max_bytes) if buffer is not None else sys.stdin
 
 
 def _has_glob(text: str) -> bool:
     return any(c in text for c in "*?[")
 
 
-def _sources(inputs: Sequence[str | Path], max_bytes: int) -> Iterator[tuple[Iterator, str]]:
+def _sources(inputs: Sequence[str | Path], max_bytes: int, doc_timeout: Optional[float]
+             ) -> Iterator[tuple[Iterator, str]]:
     """(items, file name for metadata matching) per readable input, errors as items."""
     for item in inputs:
         if str(item) == "-":
-            yield _jsonl_lines("stdin", "stdin", _stdin_lines()), "stdin"
+            yield _jsonl_lines("stdin", "stdin", _stdin_lines(max_bytes), max_bytes), "stdin"
             continue
         p = Path(item)
         if not p.exists() and _has_glob(str(item)):
@@ -452,7 +486,7 @@ def _sources(inputs: Sequence[str | Path], max_bytes: int) -> Iterator[tuple[Ite
                        if os.path.isdir(m) or not _skip_in_directory(os.path.basename(m))]
             if not matches:
                 yield iter([ReadError(str(item), "no file matches this pattern")]), ""
-            yield from _sources(matches, max_bytes)
+            yield from _sources(matches, max_bytes, doc_timeout)
             continue
         try:
             if p.is_dir():
@@ -460,7 +494,7 @@ def _sources(inputs: Sequence[str | Path], max_bytes: int) -> Iterator[tuple[Ite
                     if isinstance(entry, ReadError):
                         yield iter([entry]), ""
                     else:
-                        yield _read_file(entry, max_bytes), entry.name
+                        yield _read_file(entry, max_bytes, doc_timeout), entry.name
                 continue
             if not p.exists():
                 yield iter([ReadError(str(p), "no such file or directory")]), ""
@@ -469,13 +503,14 @@ def _sources(inputs: Sequence[str | Path], max_bytes: int) -> Iterator[tuple[Ite
             elif p.suffix.lower() not in SUFFIXES:
                 yield iter([ReadError(str(p), f"unsupported file type {p.suffix or '(none)'}")]), ""
             else:
-                yield _read_file(p, max_bytes), p.name
+                yield _read_file(p, max_bytes, doc_timeout), p.name
         except OSError as exc:
             yield iter([ReadError(str(p), _os_reason(exc))]), ""
 
 
 def read_documents(inputs: Sequence[str | Path], metadata: str | Path | None = None,
-                   published: date | None = None, max_bytes: int = 20_000_000
+                   published: date | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                   doc_timeout: Optional[float] = DEFAULT_DOC_TIMEOUT
                    ) -> Iterator[Document | ReadError]:
     """Stream documents from files, directories (recursive, sorted for determinism), glob
     patterns (``'news/**/*.html'``, sorted, filtered like a directory's files) and '-'
@@ -488,7 +523,10 @@ def read_documents(inputs: Sequence[str | Path], metadata: str | Path | None = N
     is the last default date.  A metadata row whose date cannot be parsed is reported
     once, up front, as ``ReadError("meta.csv:LINE", ...)`` and its documents are still
     read, with the rest of the row and without that date; an unreadable metadata file
-    is reported the same way and reading goes on without it."""
+    is reported the same way and reading goes on without it.  ``max_bytes`` caps each
+    document (a file, or a JSONL line) and ``doc_timeout`` bounds the reading of each
+    text or HTML file (see ``limits``); a document either stops is skipped with a
+    ``ReadError`` that names the limit."""
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     rows: dict[str, dict] = {}
@@ -505,7 +543,7 @@ def read_documents(inputs: Sequence[str | Path], metadata: str | Path | None = N
             yield ReadError(str(metadata), f"metadata: {reason}")
         for line, reason in problems:
             yield ReadError(f"{metadata}:{line}", reason)
-    for items, file_name in _sources(inputs, max_bytes):
+    for items, file_name in _sources(inputs, max_bytes, doc_timeout):
         for item in items:
             if isinstance(item, Document):
                 item = _fill(item, rows.get(item.id) or rows.get(file_name) or {}, published)

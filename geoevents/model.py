@@ -13,13 +13,17 @@ from typing import Optional
 
 @dataclass(frozen=True)
 class Document:
-    """One article: its text and what is known of where and when it was published."""
+    """One article: its text and what is known of where and when it was published.
+
+    ``encoding`` is what its bytes were read as (``utf-8``, ``utf-16-le``,
+    ``windows-1256`` ...), so a run can report every guessed decoding."""
     id: str
     text: str
     published: Optional[date] = None
     source: Optional[str] = None
     url: Optional[str] = None
     title: Optional[str] = None
+    encoding: str = "utf-8"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ so a stream of any length runs in flat memory.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections import deque
 from typing import Callable, Iterable, Iterator, Optional, TypeVar
 
@@ -17,6 +18,14 @@ R = TypeVar("R")
 def _drain(pending: deque, get: Callable, window: int) -> Iterator:
     while len(pending) >= window:
         yield from get(pending.popleft())
+
+
+def _worker_start(initializer: Optional[Callable]) -> None:
+    """A pool worker leaves Ctrl-C to the parent, which stops the pool: one summary line
+    instead of a traceback per worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer:
+        initializer()
 
 
 def ordered_map(fn: Callable[[T], list[R]], batches: Iterable[T], *, jobs: int = 1,
@@ -37,7 +46,7 @@ def ordered_map(fn: Callable[[T], list[R]], batches: Iterable[T], *, jobs: int =
             yield from fn(b)
     else:
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(jobs, initializer=initializer) as pool:
+        with ctx.Pool(jobs, initializer=_worker_start, initargs=(initializer,)) as pool:
             pending: deque = deque()
             for b in batches:
                 pending.append(pool.apply_async(fn, (b,)))

@@ -21,6 +21,9 @@ from .documents import ReadError, read_documents
 from .events import EventBuilder
 from .export import (atomic_write, dumps, event_feature, feature_collection, mention_feature,
                      write_collection, write_events_csv)
+from .guard import deferred_interrupt, locked, remove_stale_temps
+from .limits import (DEFAULT_DOC_TIMEOUT, DEFAULT_MAX_BYTES, DOC_TIMEOUT, DocumentTimeout,
+                     budget_enforced, limits_report, time_budget)
 from .model import Document
 from .progress import Progress
 from .resolver import Resolver
@@ -43,9 +46,11 @@ class DocResult:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A document that could not be read or processed, with a one-line reason."""
+    """A document that could not be read or processed, with a one-line reason (and the
+    limit that stopped it, if one did)."""
     file: str
     reason: str
+    limit: Optional[str] = None
 
 
 @dataclass
@@ -57,14 +62,24 @@ class BatchResult:
     documents: int = 0
     skipped: list[dict] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
+    limits: dict = field(default_factory=dict)
+    encodings: dict = field(default_factory=dict)
+    not_utf8: list[dict] = field(default_factory=list)
     seconds: dict = field(default_factory=lambda: {"extract": 0.0, "store": 0.0, "fusion": 0.0,
                                                    "write": 0.0, "map": 0.0})
 
     def report(self) -> dict:
+        """report.json: counts, skips with reasons, limits, encodings read.  No timings
+        (they go to timings.json), so the same inputs give the same bytes."""
         counts = {"mentions": len(self.mentions), "events": len(self.events), **self.counts}
         return {"documents_read": self.documents, "documents_skipped": len(self.skipped),
-                "skipped": self.skipped, **counts,
-                "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
+                "skipped": self.skipped, **counts, "limits": self.limits,
+                "encodings": dict(sorted(self.encodings.items())), "not_utf8": self.not_utf8}
+
+    def skip(self, item: "Skipped") -> None:
+        """Record a skipped document (with the limit that stopped it, if any)."""
+        self.skipped.append({"file": item.file, "reason": item.reason,
+                             **({"limit": item.limit} if item.limit else {})})
 
 
 class Pipeline:
@@ -91,10 +106,17 @@ class Pipeline:
         e = sorted((event_feature(x, doc_meta) for x in events), key=_event_order)
         return DocResult(doc.id, content_hash(doc.text, doc.source, doc.url), meta, m, e)
 
-    def extract_safe(self, doc: Document) -> DocResult | Skipped:
+    def extract_safe(self, doc: Document, doc_timeout: Optional[float] = None
+                     ) -> DocResult | Skipped:
+        """``extract``, or why not: within ``doc_timeout`` seconds (see ``limits``), and
+        never raising for one bad document, which must not sink the batch."""
         try:
-            return self.extract(doc)
-        except Exception as exc:  # one bad document must not sink the batch
+            with time_budget(doc_timeout):
+                return self.extract(doc)
+        except DocumentTimeout as exc:
+            exc.disarm()
+            return Skipped(doc.id, f"extraction {exc}", DOC_TIMEOUT)
+        except Exception as exc:
             return Skipped(doc.id, f"internal error: {exc!r}"[:300])
 
     def process(self, items: Iterable[Document | ReadError]) -> BatchResult:
@@ -102,13 +124,13 @@ class Pipeline:
         res = BatchResult()
         t0 = time.perf_counter()
         for item in items:
-            r = item if isinstance(item, ReadError) else self.extract_safe(item)
+            r = _as_skipped(item) if isinstance(item, ReadError) else self.extract_safe(item)
             if isinstance(r, DocResult):
                 res.documents += 1
                 res.mentions.extend(r.mentions)
                 res.events.extend(r.events)
             else:
-                res.skipped.append({"file": _name(r), "reason": r.reason})
+                res.skip(r)
         res.seconds["extract"] = time.perf_counter() - t0
         res.mentions.sort(key=lambda f: (f["properties"]["doc"],) + _mention_order(f))
         res.events.sort(key=lambda f: (f["properties"]["doc"],) + _event_order(f))
@@ -123,8 +145,8 @@ def _event_order(f: dict) -> tuple:
     return f["properties"]["start"], f["properties"]["event_id"]
 
 
-def _name(item: ReadError | Skipped) -> str:
-    return item.path if isinstance(item, ReadError) else item.file
+def _as_skipped(item: ReadError) -> Skipped:
+    return Skipped(item.path, item.reason, item.limit)
 
 
 @lru_cache(maxsize=1)
@@ -137,7 +159,8 @@ def _packed(r: DocResult | Skipped) -> Packed | Skipped:
     return pack(r.doc, r.hash, r.meta, r.mentions, r.events) if isinstance(r, DocResult) else r
 
 
-def extract_batch(docs: list[Document], version: Optional[str] = None) -> list:
+def extract_batch(docs: list[Document], version: Optional[str] = None,
+                  doc_timeout: Optional[float] = None) -> list:
     """The worker task: extract a batch of documents with the worker's own pipeline and
     pack them as store rows.  Refuses to run on a gazetteer other than the client's
     (results would differ)."""
@@ -145,7 +168,7 @@ def extract_batch(docs: list[Document], version: Optional[str] = None) -> list:
     if version is not None and pipe.version != version:
         raise RuntimeError(f"worker gazetteer {pipe.version} differs from the client's "
                            f"{version}: install the same geoevents and gazetteer on every worker")
-    return [_packed(pipe.extract_safe(d)) for d in docs]
+    return [_packed(pipe.extract_safe(d, doc_timeout)) for d in docs]
 
 
 def _batched(items: Iterable, n: int) -> Iterator[list]:
@@ -160,32 +183,46 @@ def _batched(items: Iterable, n: int) -> Iterator[list]:
 
 
 def extract_stream(items: Iterable[Document | ReadError], pipeline: Optional[Pipeline] = None,
-                   *, jobs: int = 1, dask: Optional[str] = None) -> Iterator[Packed | Skipped]:
+                   *, jobs: int = 1, dask: Optional[str] = None,
+                   doc_timeout: Optional[float] = None) -> Iterator[Packed | Skipped]:
     """Extract a stream of documents in order, in this process, a pool or on Dask, packed
-    as store rows.  Read errors pass through as ``Skipped`` at their place in the stream."""
+    as store rows, each within ``doc_timeout`` seconds (not enforced in Dask's worker
+    threads: see ``limits``).  Read errors pass through as ``Skipped`` at their place in
+    the stream."""
     if jobs <= 1 and not dask:
         pipe = pipeline or Pipeline()
         for item in items:
-            yield (Skipped(item.path, item.reason) if isinstance(item, ReadError)
-                   else _packed(pipe.extract_safe(item)))
+            yield (_as_skipped(item) if isinstance(item, ReadError)
+                   else _packed(pipe.extract_safe(item, doc_timeout)))
         return
     from .parallel import ordered_map
     version = (pipeline or _worker_pipeline()).version
-    yield from ordered_map(_ExtractTask(version), _batched(items, TASK_DOCS), jobs=jobs,
-                           dask=dask, initializer=_worker_pipeline)
+    yield from ordered_map(_ExtractTask(version, doc_timeout), _batched(items, TASK_DOCS),
+                           jobs=jobs, dask=dask, initializer=_worker_pipeline)
 
 
 class _ExtractTask:
     """A picklable callable: read errors stay where they were, documents are extracted."""
 
-    def __init__(self, version: str):
+    def __init__(self, version: str, doc_timeout: Optional[float] = None):
         self.version = version
+        self.doc_timeout = doc_timeout
 
     def __call__(self, batch: list) -> list:
         docs = [x for x in batch if not isinstance(x, ReadError)]
-        done = iter(extract_batch(docs, self.version))
-        return [Skipped(x.path, x.reason) if isinstance(x, ReadError) else next(done)
-                for x in batch]
+        done = iter(extract_batch(docs, self.version, self.doc_timeout))
+        return [_as_skipped(x) if isinstance(x, ReadError) else next(done) for x in batch]
+
+
+def _note_encodings(items: Iterable[Document | ReadError], res: BatchResult
+                    ) -> Iterator[Document | ReadError]:
+    """Count the encodings documents were read in; list every one that was not UTF-8."""
+    for item in items:
+        if isinstance(item, Document):
+            res.encodings[item.encoding] = res.encodings.get(item.encoding, 0) + 1
+            if item.encoding != "utf-8":
+                res.not_utf8.append({"doc": item.id, "encoding": item.encoding})
+        yield item
 
 
 def _new_documents(items: Iterable[Document | ReadError], store: Store, pending: set,
@@ -208,29 +245,40 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
         tiles: Optional[str] = None, baseline: Optional[list[dict]] = None,
         pipeline: Optional[Pipeline] = None, store: Optional[str | Path] = None,
         jobs: int = 1, dask: Optional[str] = None, fusion: bool = True,
-        progress: Optional[Progress] = None) -> BatchResult:
+        progress: Optional[Progress] = None, max_bytes: int = DEFAULT_MAX_BYTES,
+        doc_timeout: Optional[float] = DEFAULT_DOC_TIMEOUT, wait: bool = False) -> BatchResult:
     """Read, extract, store, fuse, and write mentions.geojson, events.geojson (fused, or per
     document with ``fusion=False``), events_raw.geojson (with fusion), events.csv,
     control.geojson, map.html and report.json into ``out_dir``.
 
     ``store``: a GeoPackage kept across runs (documents already in it are skipped); the
     outputs then cover everything in the store.  Without it a temporary store holds this
-    run only."""
+    run only.
+
+    ``max_bytes`` and ``doc_timeout`` limit each document (see ``limits``).  The run
+    holds a lock on ``out_dir`` and on ``store`` (see ``guard``): another run on either
+    raises ``LockBusy``, or is waited for with ``wait``.  Ctrl-C while the outputs are
+    written lets the writing finish first, so ``out_dir`` never mixes two runs."""
     res = BatchResult()
     progress = progress or Progress(quiet=True)
     with ExitStack() as stack:
+        stack.enter_context(locked(out_dir, directory=True, wait=wait))
+        remove_stale_temps(out_dir)
         if store is None:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="geoevents-"))
             store = Path(tmp) / "run.gpkg"
+        else:
+            stack.enter_context(locked(store, directory=False, wait=wait))
         st = stack.enter_context(Store(store))
         pending: set = set()
-        items = _new_documents(read_documents(inputs, metadata=metadata, published=published),
-                               st, pending, res)
+        docs = read_documents(inputs, metadata=metadata, published=published,
+                              max_bytes=max_bytes, doc_timeout=doc_timeout)
+        items = _new_documents(_note_encodings(docs, res), st, pending, res)
         batch: list[Packed] = []
         t0 = time.perf_counter()
-        for r in extract_stream(items, pipeline, jobs=jobs, dask=dask):
+        for r in extract_stream(items, pipeline, jobs=jobs, dask=dask, doc_timeout=doc_timeout):
             if isinstance(r, Skipped):
-                res.skipped.append({"file": r.file, "reason": r.reason})
+                res.skip(r)
                 progress.update(skipped=1)
                 continue
             res.documents += 1
@@ -245,8 +293,11 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
         added, removed = st.refuse()
         res.seconds["fusion"] = time.perf_counter() - t1
         res.counts.update(fused_added=added, fused_removed=removed)
-        write_outputs(st, out_dir, res, fusion=fusion, title=title, tiles=tiles,
-                      baseline=baseline)
+        res.limits = limits_report(max_bytes, doc_timeout, res.skipped,
+                                   enforced=budget_enforced() and not dask)
+        with deferred_interrupt():
+            write_outputs(st, out_dir, res, fusion=fusion, title=title, tiles=tiles,
+                          baseline=baseline)
     return res
 
 
@@ -282,7 +333,8 @@ def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: b
                   title: str = "geoevents", tiles: Optional[str] = None,
                   baseline: Optional[list[dict]] = None) -> None:
     """Write every output from the store, atomically, streaming the layers; only the
-    map's slimmed events and the control changes are held in memory."""
+    map's slimmed events and the control changes are held in memory.  Seconds per stage
+    go to timings.json, apart from report.json, which stays byte-identical across runs."""
     from .ledger import ControlLedger
     from .render.map import render_map
     out = Path(out_dir)
@@ -306,3 +358,4 @@ def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: b
     res.seconds["write"] += t1 - t0
     res.seconds["map"] += t2 - t1
     atomic_write(out / "report.json", dumps(res.report()))
+    atomic_write(out / "timings.json", dumps({k: round(v, 3) for k, v in res.seconds.items()}))

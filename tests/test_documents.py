@@ -118,8 +118,10 @@ def test_bom_before_front_matter(tmp_path):
     ("\ufeff  \n".encode("utf-8"), "empty file"),
     (b"\x00\x01binary\x00" * 10, "binary file"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
-    ("Rebels took حلب".encode("cp1256"), "not UTF-8 text (byte 0xcd at offset 12)"),
-    ("Sarâqib “fell”".encode("cp1252"), "not UTF-8 text (byte 0xe2 at offset 3)"),
+    ("Sarāqib, déjà “fell” ".encode("utf-8") + b"\xff",
+     "damaged UTF-8 text (1 bad byte(s), the first 0xff at offset 28)"),
+    (bytes(range(0x80, 0x100)) * 4, "not text in UTF-8, UTF-16, windows-1252 or windows-1256 "
+                                   "(byte 0x80 at offset 0)"),
 ])
 def test_bad_files_are_reported_with_their_name(tmp_path, raw, reason):
     f = tmp_path / "bad.txt"
@@ -133,7 +135,7 @@ def test_size_cap(tmp_path):
     f = tmp_path / "big.txt"
     f.write_text("Rebels advanced. " * 100, encoding="utf-8")
     [err] = read(f, max_bytes=1000)
-    assert err == ReadError(str(f), "file too large (1700 bytes > limit 1000)")
+    assert err == ReadError(str(f), "file too large (1700 bytes > limit 1000)", "max_bytes")
 
 
 def test_missing_unsupported_and_special_paths(tmp_path):
@@ -260,11 +262,11 @@ def test_jsonl_wrong_types_are_line_errors(tmp_path, obj, reason):
 def test_jsonl_bad_bytes_and_unicode_line_separators_cost_one_line_only(tmp_path):
     f = tmp_path / "feed.jsonl"
     f.write_bytes(b'{"id": "a", "text": "A\xe2\x80\xa8B"}\n'          # U+2028 inside a string
-                  b'{"id": "b", "text": "caf\xe9"}\n'                 # Latin-1 byte
+                  b'{"id": "b", "text": "caf\xc3\xa9 \xff"}\n'         # UTF-8 with a bad byte
                   b'{"id": 7, "text": "C"}\n')
     a, err, c = read(f)
     assert a.text == "A\u2028B" and c.id == "7"
-    assert err.path == f"{f}:2" and err.reason.startswith("not UTF-8 text")
+    assert err.path == f"{f}:2" and err.reason.startswith("damaged UTF-8 text")
 
 
 def test_jsonl_from_stdin(monkeypatch):
