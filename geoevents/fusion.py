@@ -55,22 +55,30 @@ def outlet(props: dict) -> str:
     return host.removeprefix("www.") or f"doc:{props.get('doc')}"
 
 
-def key_fields(feature: dict) -> dict:
-    """The facts of an event feature that fusion compares, as flat columns (the store keeps
-    them beside each event, so re-fusing never parses the features)."""
+#: The list-valued fields of a report (actor ids, or attribution names).
+LIST_FIELDS = ("actor", "target", "to_actor", "from_actor", "attributed_to")
+#: Every field of an event feature that fusion reads: the store keeps them as columns,
+#: so re-fusing reads only these and parses one feature per fused event.
+REPORT_FIELDS = ("event_id", "doc", "type", "place", "place_id", "lon", "lat", "geo_precision",
+                 "date", "date_precision", "date_source", "published", "status", "fatalities",
+                 "fatalities_qualifier", "confidence", "source", "url", "sentence") + LIST_FIELDS
+
+
+def report(feature: dict) -> dict:
+    """The flat facts of an event feature that fusion compares and merges."""
     p = feature["properties"]
     lon, lat = representative_point(feature["geometry"])
-    return {"event_id": p["event_id"], "doc": str(p["doc"]), "type": p["type"],
-            "place": p.get("place") or "", "place_id": p["place_id"], "lon": lon, "lat": lat,
-            "geo_precision": int(p["geo_precision"]), "date": p.get("date"),
-            "date_precision": p.get("date_precision"), "published": p.get("published"),
-            "actor": ",".join(p.get("actor") or ()), "to_actor": ",".join(p.get("to_actor") or ())}
+    out = {k: p.get(k) for k in REPORT_FIELDS}
+    out.update(doc=str(p["doc"]), place=p.get("place") or "", lon=lon, lat=lat,
+               geo_precision=int(p["geo_precision"]),
+               **{k: tuple(p.get(k) or ()) for k in LIST_FIELDS})
+    return out
 
 
 @lru_cache(maxsize=4096)
-def _side_set(actors: str) -> frozenset:
+def _side_set(actors: tuple) -> frozenset:
     sides = _sides()
-    return frozenset(sides.get(a, a) for a in actors.split(",") if a)
+    return frozenset(sides.get(a, a) for a in actors)
 
 
 @lru_cache(maxsize=65536)
@@ -95,16 +103,16 @@ class FusionKey:
     to_sides: frozenset
 
     @classmethod
-    def of(cls, fields: dict) -> "FusionKey":
-        """From :func:`key_fields` (or a store row with the same columns)."""
-        when = fields["date"] or fields["published"]
-        precision = fields["date_precision"] if fields["date"] else None
-        return cls(fields["event_id"], sys.intern(fields["doc"]), sys.intern(fields["type"]),
-                   sys.intern(fields["place_id"]), _name_key(fields["place"]),
-                   fields["lat"], fields["lon"], fields["geo_precision"],
+    def of(cls, r: dict) -> "FusionKey":
+        """From a :func:`report` (or a store row of the same fields)."""
+        when = r["date"] or r["published"]
+        precision = r["date_precision"] if r["date"] else None
+        return cls(r["event_id"], sys.intern(r["doc"]), sys.intern(r["type"]),
+                   sys.intern(r["place_id"]), _name_key(r["place"]),
+                   r["lat"], r["lon"], r["geo_precision"],
                    date.fromisoformat(when[:10]).toordinal() if when else None,
                    DATE_DAYS.get(precision, DATE_DAYS[None]),
-                   _side_set(fields["actor"]), _side_set(fields["to_actor"]))
+                   _side_set(r["actor"]), _side_set(r["to_actor"]))
 
     def order(self) -> tuple:
         return (self.type, self.day if self.day is not None else -1, self.place_id, self.doc,
@@ -196,46 +204,52 @@ def _majority(values: list, rank=lambda v: 0):
     return min(counts, key=lambda v: (-counts[v], rank(v), values.index(v)))
 
 
-def merge(features: list[dict]) -> dict:
-    """One fused feature from the features of one cluster (in content order).
+def lead(reports: list[dict]) -> tuple[dict, Optional[dict]]:
+    """The report a fused event is drawn from (the most reported row among the most
+    precise places, dated like the best-dated reports when it can be), and the report
+    that gives its date (the most reported date among the most precise), if any."""
+    best_geo = min(r["geo_precision"] for r in reports)
+    place_id = _majority([r["place_id"] for r in reports if r["geo_precision"] == best_geo])
+    best_date = min(_DATE_RANK[r["date_precision"] if r["date"] else None] for r in reports)
+    dated = [r for r in reports if r["date"] and _DATE_RANK[r["date_precision"]] == best_date]
+    day = _majority([r["date"] for r in dated], rank=lambda d: d) if dated else None
+    at_place = [r for r in reports if r["place_id"] == place_id and r["geo_precision"] == best_geo]
+    first = next((r for r in at_place if r["date"] == day), at_place[0])
+    return first, next((r for r in dated if r["date"] == day), None)
 
-    Place: the most reported row among the most precise reports.  Date: the most reported
-    among the most precise.  Fatalities: the highest figure reported (tolls are lower
-    bounds that grow as reports come in).  Every report is kept in ``sources``.
+
+def merge(reports: list[dict], lead_feature: dict) -> dict:
+    """One fused feature from the reports of one cluster (in content order) and the
+    feature of its :func:`lead`.
+
+    Place and date: see :func:`lead`.  Fatalities: the highest figure reported (tolls are
+    lower bounds that grow as reports come in).  Every report is kept in ``sources``.
     """
-    props = [f["properties"] for f in features]
-    best_geo = min(p["geo_precision"] for p in props)
-    place_id = _majority([p["place_id"] for p in props if p["geo_precision"] == best_geo])
-    best_date = min(_DATE_RANK[p.get("date_precision") if p.get("date") else None] for p in props)
-    dated = [p for p in props if p.get("date") and _DATE_RANK[p.get("date_precision")] == best_date]
-    day = _majority([p["date"] for p in dated], rank=lambda d: d) if dated else None
-    at_place = [f for f in features if f["properties"]["place_id"] == place_id
-                and f["properties"]["geo_precision"] == best_geo]
-    lead = next((f for f in at_place if f["properties"].get("date") == day), at_place[0])
-    when = next((q for q in dated if q["date"] == day), None)
-    out = {"type": "Feature", "geometry": lead["geometry"], "properties": dict(lead["properties"])}
+    _, when = lead(reports)
+    out = {"type": "Feature", "geometry": lead_feature["geometry"],
+           "properties": dict(lead_feature["properties"])}
     p = out["properties"]
-    tolls = [q for q in props if q.get("fatalities") is not None]
-    toll = max(tolls, key=lambda q: q["fatalities"]) if tolls else None
+    tolls = [r for r in reports if r["fatalities"] is not None]
+    toll = max(tolls, key=lambda r: r["fatalities"]) if tolls else None
     per_outlet: dict[str, float] = {}
-    for q in props:
-        per_outlet[outlet(q)] = max(per_outlet.get(outlet(q), 0.0), q["confidence"])
+    for r in reports:
+        per_outlet[outlet(r)] = max(per_outlet.get(outlet(r), 0.0), r["confidence"])
     for role in ("to_actor", "from_actor"):
-        p[role] = list(_majority([tuple(q[role]) for q in props if q[role]] or [()]))
+        p[role] = list(_majority([r[role] for r in reports if r[role]] or [()]))
     for role in ("actor", "target", "attributed_to"):
-        seen = Counter(a for q in props for a in q.get(role) or ())
+        seen = Counter(a for r in reports for a in r[role])
         p[role] = sorted(seen, key=lambda a: (-seen[a], a))
     p.update(
-        event_id=fused_id(q["event_id"] for q in props),
-        status=_status([q["status"] for q in props]),
+        event_id=fused_id(r["event_id"] for r in reports),
+        status=_status([r["status"] for r in reports]),
         fatalities=toll["fatalities"] if toll else None,
-        fatalities_qualifier=toll.get("fatalities_qualifier") if toll else None,
+        fatalities_qualifier=toll["fatalities_qualifier"] if toll else None,
         confidence=round(min(0.99, 1 - _product(1 - c for c in per_outlet.values())), 3),
         corroboration=len(per_outlet),
-        sources=[{"doc": q["doc"], "event_id": q["event_id"], "source": q.get("source"),
-                  "url": q.get("url"), "published": q.get("published"),
-                  "sentence": q["sentence"], "status": q["status"]} for q in props])
-    p.update({k: when.get(k) if when else None for k in ("date", "date_precision", "date_source")})
+        sources=[{"doc": r["doc"], "event_id": r["event_id"], "source": r["source"],
+                  "url": r["url"], "published": r["published"], "sentence": r["sentence"],
+                  "status": r["status"]} for r in reports])
+    p.update({k: when[k] if when else None for k in ("date", "date_precision", "date_source")})
     return out
 
 
@@ -248,6 +262,9 @@ def _product(values: Iterable[float]) -> float:
 
 def fuse(features: list[dict]) -> list[dict]:
     """Merge the per-document event features of a batch into one feature per happening."""
-    by_id = {f["properties"]["event_id"]: f for f in features}
-    groups = cluster(FusionKey.of(key_fields(f)) for f in features)
-    return [merge([by_id[k.event_id] for k in g]) for g in groups]
+    by_id = {f["properties"]["event_id"]: (f, report(f)) for f in features}
+    out = []
+    for g in cluster(FusionKey.of(by_id[f["properties"]["event_id"]][1]) for f in features):
+        reports = [by_id[k.event_id][1] for k in g]
+        out.append(merge(reports, by_id[lead(reports)[0]["event_id"]][0]))
+    return out

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from .export import _inside, representative_point
-from .fusion import FusionKey, cluster, fused_id, key_fields, merge
+from .fusion import LIST_FIELDS, REPORT_FIELDS, FusionKey, cluster, fused_id, lead, merge, report
 
 SRS_ID = 4326
 #: Fused events merged and written per step of a re-fusion (bounds its memory).
@@ -38,15 +38,11 @@ LAYERS = {
                              ("admin1", _TEXT), ("lon", _REAL), ("lat", _REAL),
                              ("role", _TEXT), ("confidence", _REAL), ("feature", _TEXT)]),
 }
-#: Event columns: what GIS users filter on, and every fusion key (fusion.key_fields).
-_EVENT_COLUMNS = [("event_id", _TEXT), ("doc", _TEXT), ("type", _TEXT), ("place", _TEXT),
-                  ("place_id", _TEXT), ("lon", _REAL), ("lat", _REAL),
-                  ("geo_precision", _INT), ("date", _TEXT), ("date_precision", _TEXT),
-                  ("published", _TEXT), ("status", _TEXT), ("actor", _TEXT),
-                  ("to_actor", _TEXT), ("fatalities", _INT), ("corroboration", _INT),
-                  ("source", _TEXT), ("sentence", _TEXT), ("feature", _TEXT)]
-_KEY_COLUMNS = ("event_id", "doc", "type", "place", "place_id", "lon", "lat", "geo_precision",
-                "date", "date_precision", "published", "actor", "to_actor")
+#: Event columns: every field fusion reads (fusion.REPORT_FIELDS; lists joined with ","),
+#: which are also what GIS users filter on, and the whole feature as JSON.
+_EVENT_COLUMNS = [(c, _INT if c in ("geo_precision", "fatalities", "corroboration") else
+                   _REAL if c in ("lon", "lat", "confidence") else _TEXT)
+                  for c in REPORT_FIELDS + ("corroboration", "feature")]
 LAYERS["events_raw"] = ("Unknown", _EVENT_COLUMNS)
 LAYERS["events"] = ("Unknown", _EVENT_COLUMNS)
 _INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS documents_hash ON documents(doc_hash)",
@@ -116,6 +112,12 @@ class Store:
         if not set(LAYERS) <= tables:
             self.db.close()
             raise StoreError(f"{self.path}: not a geoevents store (layers missing)")
+        for layer, (_, columns) in LAYERS.items():
+            have = {r[1] for r in self.db.execute(f'PRAGMA table_info("{layer}")')}
+            if not {c for c, _ in columns} <= have:
+                self.db.close()
+                raise StoreError(f"{self.path}: written by another version of geoevents "
+                                 f"(layer {layer} lacks columns); start a new store")
         for sql in _INDEXES:
             self.db.execute(sql)
 
@@ -164,9 +166,9 @@ class Store:
         """Re-cluster the raw events from their key columns; merge and write only the
         clusters that are new, delete the fused events that no longer exist.
         Returns (fused events added, fused events removed)."""
-        keys = (FusionKey.of(dict(zip(_KEY_COLUMNS, row))) for row in self.db.execute(
-            f"SELECT {', '.join(_KEY_COLUMNS)} FROM events_raw"))
-        groups = {fused_id(k.event_id for k in g): [k.event_id for k in g] for g in cluster(keys)}
+        reports = {r["event_id"]: r for r in self._reports()}
+        groups = {fused_id(k.event_id for k in g): [reports[k.event_id] for k in g]
+                  for g in cluster(FusionKey.of(r) for r in reports.values())}
         stored = {r[0] for r in self.db.execute("SELECT event_id FROM events")}
         gone = sorted(stored - groups.keys())
         new = sorted(groups.keys() - stored)
@@ -177,14 +179,23 @@ class Store:
             self.db.executemany("DELETE FROM events WHERE event_id = ?", [(k,) for k in gone])
             for i in range(0, len(new), MERGE_BATCH):
                 members = [groups[f] for f in new[i:i + MERGE_BATCH]]
-                raw = self._raw_features([e for m in members for e in m])
-                self.db.executemany(_insert_sql("events"),
-                                    [event_row(merge([raw[e] for e in m])) for m in members])
+                leads = [lead(m)[0]["event_id"] for m in members]
+                features = self._raw_features(leads)
+                self.db.executemany(_insert_sql("events"), [
+                    event_row(merge(m, features[e])) for m, e in zip(members, leads)])
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         return len(new), len(gone)
+
+    def _reports(self) -> Iterator[dict]:
+        """Every raw event as a fusion report, read from its columns."""
+        for row in self.db.execute(f"SELECT {', '.join(REPORT_FIELDS)} FROM events_raw"):
+            r = dict(zip(REPORT_FIELDS, row))
+            for k in LIST_FIELDS:
+                r[k] = tuple(r[k].split(",")) if r[k] else ()
+            yield r
 
     def _raw_features(self, event_ids: list[str]) -> dict[str, dict]:
         out: dict[str, dict] = {}
@@ -288,8 +299,8 @@ def mention_row(f: dict) -> tuple:
 
 
 def event_row(f: dict) -> tuple:
-    p = f["properties"]
-    row = {**key_fields(f), "status": p["status"], "fatalities": p.get("fatalities"),
-           "corroboration": p.get("corroboration", 1), "source": p.get("source"),
-           "sentence": p["sentence"], "feature": _dumps(f)}
-    return (_gpkg_geometry(f["geometry"]), *(row[c] for c, _ in _EVENT_COLUMNS))
+    r = report(f)
+    for k in LIST_FIELDS:
+        r[k] = ",".join(r[k])
+    r.update(corroboration=f["properties"].get("corroboration", 1), feature=_dumps(f))
+    return (_gpkg_geometry(f["geometry"]), *(r[c] for c, _ in _EVENT_COLUMNS))

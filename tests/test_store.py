@@ -15,7 +15,7 @@ import pyogrio
 import pytest
 
 from geoevents.cli import demo_corpus, main
-from geoevents.store import LAYERS, Store
+from geoevents.store import LAYERS, Store, StoreError
 
 DEMO = sorted(demo_corpus().glob("[0-9]*.md"))
 OUTPUTS = ("events.geojson", "events_raw.geojson", "mentions.geojson", "events.csv",
@@ -190,3 +190,14 @@ def test_export_refuses_what_it_cannot_do_in_one_line(demo_store, tmp_path, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "documents" in err[0] and "missing.gpkg" in err[1]
     assert not (tmp_path / "d.geojson").exists()
+
+
+def test_a_store_of_another_schema_is_refused_not_corrupted(tmp_path):
+    store = tmp_path / "old.gpkg"
+    Store(store).close()
+    with sqlite3.connect(store) as db:
+        db.execute("ALTER TABLE events_raw DROP COLUMN url")
+    before = store.read_bytes()
+    with pytest.raises(StoreError, match="another version"):
+        Store(store)
+    assert store.read_bytes() == before
