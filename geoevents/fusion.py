@@ -62,6 +62,9 @@ LIST_FIELDS = ("actor", "target", "to_actor", "from_actor", "attributed_to")
 REPORT_FIELDS = ("event_id", "doc", "type", "place", "place_id", "lon", "lat", "geo_precision",
                  "date", "date_precision", "date_source", "published", "status", "fatalities",
                  "fatalities_qualifier", "confidence", "source", "url", "sentence") + LIST_FIELDS
+#: The fields a :class:`FusionKey` is made of: all that clustering needs to hold.
+KEY_FIELDS = ("event_id", "doc", "type", "place", "place_id", "lon", "lat", "geo_precision",
+              "date", "date_precision", "published", "actor", "to_actor")
 
 
 def report(feature: dict) -> dict:
@@ -104,7 +107,7 @@ class FusionKey:
 
     @classmethod
     def of(cls, r: dict) -> "FusionKey":
-        """From a :func:`report` (or a store row of the same fields)."""
+        """From a :func:`report`, or a store row of its ``KEY_FIELDS``."""
         when = r["date"] or r["published"]
         precision = r["date_precision"] if r["date"] else None
         return cls(r["event_id"], sys.intern(r["doc"]), sys.intern(r["type"]),

@@ -15,13 +15,14 @@ import hashlib
 import json
 import sqlite3
 import struct
+from contextlib import closing
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional, Sequence
 
 from .export import _inside, representative_point
-from .fusion import LIST_FIELDS, REPORT_FIELDS, FusionKey, cluster, fused_id, lead, merge, report
+from .fusion import KEY_FIELDS, LIST_FIELDS, REPORT_FIELDS, FusionKey, cluster, fused_id, lead, merge, report
 
 SRS_ID = 4326
 #: Fused events merged and written per step of a re-fusion (bounds its memory).
@@ -90,6 +91,13 @@ def _create(path: Path) -> None:
                                     layer_options={"SPATIAL_INDEX": "NO"})
         else:
             pyogrio.write_dataframe(pd.DataFrame(data), path, layer=name, driver="GPKG")
+    # GDAL keeps feature counts with one UPDATE per inserted row; a NULL count makes GIS
+    # tools count for themselves, and inserting millions of rows gets much cheaper.
+    with closing(sqlite3.connect(path)) as db, db:
+        for (trigger,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                     "AND name LIKE 'trigger_%_feature_count_%'").fetchall():
+            db.execute(f'DROP TRIGGER "{trigger}"')
+        db.execute("UPDATE gpkg_ogr_contents SET feature_count = NULL")
 
 
 class Store:
@@ -166,9 +174,8 @@ class Store:
         """Re-cluster the raw events from their key columns; merge and write only the
         clusters that are new, delete the fused events that no longer exist.
         Returns (fused events added, fused events removed)."""
-        reports = {r["event_id"]: r for r in self._reports()}
-        groups = {fused_id(k.event_id for k in g): [reports[k.event_id] for k in g]
-                  for g in cluster(FusionKey.of(r) for r in reports.values())}
+        keys = (FusionKey.of(r) for r in self._reports(KEY_FIELDS))
+        groups = {fused_id(k.event_id for k in g): [k.event_id for k in g] for g in cluster(keys)}
         stored = {r[0] for r in self.db.execute("SELECT event_id FROM events")}
         gone = sorted(stored - groups.keys())
         new = sorted(groups.keys() - stored)
@@ -178,7 +185,9 @@ class Store:
         try:
             self.db.executemany("DELETE FROM events WHERE event_id = ?", [(k,) for k in gone])
             for i in range(0, len(new), MERGE_BATCH):
-                members = [groups[f] for f in new[i:i + MERGE_BATCH]]
+                ids = [groups[f] for f in new[i:i + MERGE_BATCH]]
+                reports = self._reports_of([e for m in ids for e in m])
+                members = [[reports[e] for e in m] for m in ids]
                 leads = [lead(m)[0]["event_id"] for m in members]
                 features = self._raw_features(leads)
                 self.db.executemany(_insert_sql("events"), [
@@ -189,18 +198,26 @@ class Store:
             raise
         return len(new), len(gone)
 
-    def _reports(self) -> Iterator[dict]:
-        """Every raw event as a fusion report, read from its columns."""
-        for row in self.db.execute(f"SELECT {', '.join(REPORT_FIELDS)} FROM events_raw"):
-            r = dict(zip(REPORT_FIELDS, row))
-            for k in LIST_FIELDS:
+    def _reports(self, fields: tuple[str, ...], where: str = "", args: Sequence = ()
+                 ) -> Iterator[dict]:
+        """Raw events as fusion reports (``fields`` of them), read from their columns."""
+        lists = [k for k in LIST_FIELDS if k in fields]
+        for row in self.db.execute(f"SELECT {', '.join(fields)} FROM events_raw {where}", args):
+            r = dict(zip(fields, row))
+            for k in lists:
                 r[k] = tuple(r[k].split(",")) if r[k] else ()
             yield r
 
+    def _reports_of(self, event_ids: list[str]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for part in _chunks(event_ids):
+            where = f"WHERE event_id IN ({', '.join('?' * len(part))})"
+            out.update((r["event_id"], r) for r in self._reports(REPORT_FIELDS, where, part))
+        return out
+
     def _raw_features(self, event_ids: list[str]) -> dict[str, dict]:
         out: dict[str, dict] = {}
-        for i in range(0, len(event_ids), 900):
-            part = event_ids[i:i + 900]
+        for part in _chunks(event_ids):
             for eid, text in self.db.execute(
                     f"SELECT event_id, feature FROM events_raw WHERE event_id IN "
                     f"({', '.join('?' * len(part))})", part):
@@ -261,6 +278,12 @@ class Store:
         cols = [c for c, _ in LAYERS["documents"][1]]
         for row in self.db.execute(f"SELECT {', '.join(cols)} FROM documents ORDER BY doc, doc_hash"):
             yield dict(zip(cols, row))
+
+
+def _chunks(items: list, n: int = 900) -> Iterator[list]:
+    """Pieces small enough for one SQL ``IN (...)`` list."""
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
 
 
 def _dumps(feature: dict) -> str:
