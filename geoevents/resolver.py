@@ -120,13 +120,14 @@ MASKED_ACTORS = frozenset({"hts", "opposition", "faction:opposition", "sna", "sd
 def _masked_scan() -> Scanner:
     groups = [rx.pattern for actor, rx in lexicon().actor_nouns if actor in MASKED_ACTORS]
     groups += [r"\b(?:" + row[0].lower() + r")\b" for row in lexicon_rows("organisations.txt")]
-    return Scanner([re.compile("|".join(f"(?:{g})" for g in groups))])
+    return Scanner([re.compile(g) for g in groups])
 
 
 def masked_spans(low: str) -> list[tuple[int, int]]:
     """Multi-word group names ("Hayat Tahrir al-Sham") whose words must not be places, in
-    ``lower(text)``."""
-    return [m.span() for m in _masked_scan().finditer(low)[0]
+    ``lower(text)``: the matches of the groups' alternation (the first group that matches
+    at a place names it)."""
+    return [m.span() for m in _masked_scan().first_of(low)
             if " " in m.group() or "-" in m.group()]
 
 
@@ -414,12 +415,13 @@ class Resolver:
     def _spelling(self, text: str, place: Place) -> float:
         """How close the written form is to one of the place's names: 1.0 for the same
         light form, else a similarity ratio; 0.0 when the key match is a coincidence."""
-        from rapidfuzz import fuzz
+        from rapidfuzz import fuzz, process
         form = plain(text)
         names = self.gaz.exact.get(place.id, ())
         if form in names:
             return 1.0
-        best = max((fuzz.ratio(form, n) for n in names), default=0.0) / 100
+        hit = process.extractOne(form, names, scorer=fuzz.ratio)
+        best = (hit[1] if hit else 0.0) / 100
         need = 0.85 if len(form) <= 5 else 0.75
         return best if best >= need else 0.0
 
