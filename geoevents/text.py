@@ -25,6 +25,11 @@ _APOSTROPHES = "'’‘`ʿʾ´ʻʼ′"
 # or a number.  Written unrolled: twice as fast as an alternation per character.
 _TOKEN_RE = re.compile(r"[^\W\d_][^\W_]*(?:[" + _APOSTROPHES + r"][^\W\d_][^\W_]*)*|\d+(?:[.,]\d+)*")
 _TOKEN_SPLIT = re.compile("(" + _TOKEN_RE.pattern + ")")
+# The same tokens where every word character is ASCII (most English text, curly quotes
+# and all): plain ranges instead of Unicode categories make the split about a third faster
+_ASCII_TOKEN_SPLIT = re.compile(r"([A-Za-z][A-Za-z0-9]*(?:[" + _APOSTROPHES
+                                + r"][A-Za-z][A-Za-z0-9]*)*|[0-9]+(?:[.,][0-9]+)*)")
+_NON_ASCII_WORD = re.compile(r"[^\x00-\x7f\W]")
 _POSSESSIVE = re.compile("[" + _APOSTROPHES + "]s")
 _ARABIC_RE = re.compile(r"[\u0600-\u06FF]")
 _ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670\u0640]")
@@ -137,7 +142,8 @@ class Words(NamedTuple):
 def words(text: str) -> Words:
     """Word tokens of ``text`` with offsets; hyphens and spaces separate words and a
     possessive ending is left outside the token ("Aleppo's" -> "Aleppo")."""
-    parts = _TOKEN_SPLIT.split(text)        # gap, word, gap, word, ..., gap
+    split = _TOKEN_SPLIT if _NON_ASCII_WORD.search(text) else _ASCII_TOKEN_SPLIT
+    parts = split.split(text)               # gap, word, gap, word, ..., gap
     offsets = list(accumulate(map(len, parts), initial=0))
     found = Words(parts[1::2], offsets[1:-1:2], offsets[2:-1:2])
     for m in _POSSESSIVE.finditer(text):
