@@ -15,7 +15,7 @@ import unicodedata
 from bisect import bisect_left
 from functools import lru_cache
 from itertools import accumulate
-from typing import Iterator, NamedTuple
+from typing import Iterator, NamedTuple, Optional
 
 ARTICLES = frozenset({"al", "el", "il", "ul", "ad", "ed", "adh", "as", "es", "ash", "esh",
                       "ar", "er", "az", "ez", "at", "et", "ath", "an", "en", "aț", "aş"})
@@ -178,14 +178,19 @@ def sentences(text: str) -> Iterator[Sentence]:
         cut = m.start(gap)
         if gap == 1 and "\n" not in m.group(1) and _ABBREV.search(text[max(start, m.start() - 6):m.start() + 1]):
             continue
-        yield from _trimmed(text, start, cut)
+        sent = _trimmed(text, start, cut)
+        if sent:
+            yield sent
         start = m.end()
-    yield from _trimmed(text, start, len(text))
+    sent = _trimmed(text, start, len(text))
+    if sent:
+        yield sent
 
 
-def _trimmed(text: str, start: int, end: int) -> Iterator[Sentence]:
+def _trimmed(text: str, start: int, end: int) -> Optional[Sentence]:
     chunk = text[start:end]
     stripped = chunk.strip()
-    if stripped:
-        s = start + (len(chunk) - len(chunk.lstrip()))
-        yield Sentence(s, s + len(stripped), stripped)
+    if not stripped:
+        return None
+    s = start + chunk.find(stripped[0])     # the first character that is not a space
+    return Sentence(s, s + len(stripped), stripped)
