@@ -160,7 +160,8 @@ class EventBuilder:
         events: list[Event] = []
         # one regex pass per lexicon row over the whole text, then bucketed by sentence
         low = lower(text)
-        raw_actors = self._actors(low)
+        found = lex.document_scan.finditer(low)       # one pass: triggers, then actors
+        raw_actors = self._actors(found[len(lex.triggers):])
         leading = [a.actor for a in raw_actors if a.actor in REBEL_FORCES and (
             LED_BY.search(low, max(0, a.start - 45), a.start) or low.startswith("-led", a.end))]
         leads = _lead_actors(self.lex, [a.actor for a in raw_actors], leading)
@@ -169,7 +170,7 @@ class EventBuilder:
         all_actors = [_Actor(leads.rebels, a.start, a.end) if a.actor == "opposition" else
                       _Actor(a.actor.split(":", 1)[1], a.start, a.end)
                       if a.actor.startswith("faction:") else a for a in raw_actors]
-        all_triggers = self._triggers(low)
+        all_triggers = self._triggers(found[:len(lex.triggers)])
         # bucket triggers, actors and places by sentence with bisect: linear in the
         # document, however long it is
         t_starts = [t.start for t in all_triggers]
@@ -194,11 +195,12 @@ class EventBuilder:
         return _merge_duplicates(events)
 
     # -- actors ----------------------------------------------------------------
-    def _actors(self, s: str) -> list[_Actor]:
-        """Actor mentions in lower-cased text, longest leftmost without overlaps; an
-        attributive run ("syrian and russian jets") names every actor in it."""
+    def _actors(self, rows: list[list[re.Match]]) -> list[_Actor]:
+        """Actor mentions, longest leftmost without overlaps, from the matches of actor_adj
+        and of each actor_nouns row; an attributive run ("syrian and russian jets") names
+        every actor in it."""
         cands: list[tuple[int, int, int, tuple[str, ...]]] = []
-        adj_matches, *noun_matches = self.lex.actor_scan.finditer(s)
+        adj_matches, *noun_matches = rows
         for m in adj_matches:
             actors = tuple(self.lex.adj_actor[w] for w in
                            (a.group().replace("’", "'") for a in _ADJ_WORD.finditer(m.group(1)))
@@ -217,10 +219,11 @@ class EventBuilder:
                 last_end = end
         return found
 
-    def _triggers(self, s: str) -> list[_Trigger]:
-        """Trigger phrases in lower-cased text, longest leftmost, not overlapping."""
+    def _triggers(self, rows: list[list[re.Match]]) -> list[_Trigger]:
+        """Trigger phrases, longest leftmost, not overlapping, from each trigger row's
+        matches."""
         cands = []
-        for (typ, voice, _), matches in zip(self.lex.triggers, self.lex.trigger_scan.finditer(s)):
+        for (typ, voice, _), matches in zip(self.lex.triggers, rows):
             for m in matches:
                 cands.append((m.start(), -(m.end() - m.start()), typ, voice, m))
         cands.sort(key=lambda c: (c[0], c[1]))

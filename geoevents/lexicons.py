@@ -195,8 +195,7 @@ class Lexicon:
     sides: dict[str, str]
     cues: dict[str, re.Pattern]
     attributions: list[tuple[str, re.Pattern]]
-    trigger_scan: Scanner        # the trigger rows, in order
-    actor_scan: Scanner          # actor_adj, then the actor_nouns rows in order
+    document_scan: Scanner       # the trigger rows, actor_adj, the actor_nouns rows, in order
     sentence_cues: tuple[str, ...]   # the cue kinds read off a whole sentence
     sentence_scan: Scanner       # those cues, then the attribution rows in order
 
@@ -224,6 +223,6 @@ def lexicon() -> Lexicon:
     sides = {a: s for a, s in lexicon_rows("sides.tsv")}
     whole = tuple(kind for kind in cues if kind != "modality")   # modality: per trigger
     return Lexicon(triggers, nouns, actor_adj, adj_actor, sides, cues, attributions,
-                   Scanner([rx for _, _, rx in triggers]),
-                   Scanner([actor_adj] + [rx for _, rx in nouns]), whole,
+                   Scanner([rx for _, _, rx in triggers] + [actor_adj] + [rx for _, rx in nouns]),
+                   whole,
                    Scanner([cues[k] for k in whole] + [rx for _, rx in attributions]))
