@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import compress
 from operator import itemgetter, not_
-from typing import Iterator, NamedTuple, Optional
+from typing import NamedTuple, Optional
 
 from .lexicons import Caseless, Scanner, lexicon, lexicon_rows, lower
 from .gazetteer import Gazetteer, default_gazetteer, haversine_km
@@ -226,34 +226,34 @@ class Resolver:
 
     # -- detection -------------------------------------------------------------
     @staticmethod
-    def _runs(text: str, toks: Words) -> Iterator[tuple[int, int]]:
+    def _runs(text: str, toks: Words) -> list[tuple[int, int]]:
         """Runs of words that can make up a name, around each word that does not start
         in lower case (first and last token indices).
 
         A lower-case everyday word can never start or continue a name, so only the words
-        between two of them can; articles (no key) are read through.  Most of a text is
-        such words, and only the runs are folded and searched."""
+        between two of them can; articles (no key) and the lower-case words a name can
+        hold are read through.  Most of a text is such everyday words, and only the runs
+        are folded and searched."""
         texts = toks.text
         n = len(texts)
         if not n:
-            return
+            return []
         firsts = "".join(itemgetter(*toks.start)(text)) if n > 1 else text[toks.start[0]]
-        upper = compress(range(n), map(not_, map(str.islower, firsts)))
-
-        def inside(j: int) -> bool:    # a lower-case word a name can hold
-            return texts[j] in _LOWER_IN_NAME or not fold_word(texts[j])
-
+        runs = []
         hi = -1
-        for i in upper:
+        for i in compress(range(n), map(not_, map(str.islower, firsts))):
             if i <= hi:
                 continue
             lo = i
-            while lo - 1 > hi and inside(lo - 1):
+            while lo - 1 > hi and (texts[lo - 1] in _LOWER_IN_NAME or not fold_word(texts[lo - 1])):
                 lo -= 1
-            hi = i
-            while hi + 1 < n and (not firsts[hi + 1].islower() or inside(hi + 1)):
+            hi = i + 1
+            while hi < n and (not firsts[hi].islower() or texts[hi] in _LOWER_IN_NAME
+                              or not fold_word(texts[hi])):
                 hi += 1
-            yield lo, hi
+            runs.append((lo, hi - 1))
+            hi -= 1
+        return runs
 
     def _detect(self, text: str, low: str, toks: Words, titles: list[re.Match]
                 ) -> list[_Span]:
@@ -567,7 +567,8 @@ class Resolver:
                 p.level not in ("country", "road", "region"):
             precision = 2       # "near X", "the Aleppo countryside": part of it, not at it
         conf = 0.95 if s.score_margin >= 3.0 else 0.55 + 0.4 * math.tanh(s.score_margin / 2)
-        exact = plain(text[start:end]) in self.gaz.exact.get(p.id, ())
+        same = s.form is not None and start == toks.start[s.i0] and end == toks.end[s.i1]
+        exact = (s.form if same else plain(text[start:end])) in self.gaz.exact.get(p.id, ())
         if not exact:
             conf *= 0.6 if s.fuzzy else 0.9
         line = self._segment(text, toks, s, p) if p.level == "road" else None
