@@ -66,6 +66,26 @@ GROUND_FORCES = frozenset({"syrian_government", "hts", "opposition", "sna", "sdf
                            "southern_operations_room", "iran_backed_militias", "hezbollah"})
 GOVERNING = {"control_change", "advance", "withdrawal", "clash", "siege", "airstrike",
              "shelling", "attack", "other"}
+_VICTIM_WORD = re.compile(r"\b(?:" + VICTIMS.pattern + r")\b")
+_ADJ_WORD = re.compile(r"[\w'’.]+")
+_STOP_BETWEEN = re.compile(r";|\.\s")
+_CIVILIAN = re.compile(r"civilians?")
+_AGENT_BEFORE = re.compile(r"\b(?:by|to)\s+(?:the\s+)?$|\b(?:by|to)\s+[\w-]+\s+$")
+_PRONOUN_SUBJECT = re.compile(r"\s*(?:that\s+)?(?:it|they|its \w+|their \w+)\b")
+_BETWEEN_AFTER = re.compile(r"\s+(?:\w+\s+)?between\b")
+_OBJECT_BEFORE = re.compile(r"\b(?:from|against|on|targeting|targeted|at)\s+(?:the\s+)?"
+                            r"(?:[\w-]+\s+)?$")
+_HELD_AFTER = re.compile(r"\s+(?:had\s+)?(?:held|controlled|occupied|defended)\b")
+_AN_APPOSITION = re.compile(r",\s*(?:a|an)\b")
+_APPOSITION = re.compile(r",\s*(?:a|an|the|which|who|whose|another|one|once|long|supported by|"
+                         r"backed by|led by|aided by|joined by|along with|alongside|including)\b")
+_JOINED = re.compile(r"\s*(?:fighters|forces|troops|militants|units|militias)?\s*"
+                     r"(?:,|and|,\s*and)\s*(?:the\s+)?(?:allied\s+|other\s+)?"
+                     r"(?:[A-Z][\w-]+\s+)?")
+_LETTERS = re.compile(r"[a-z]+")
+_ALNUM = re.compile(r"[a-z0-9]+")
+_PERFECT_BEFORE = re.compile(r"\b(?:has|have|had|is|are|am)\b(?:\s+\w+){0,3}\s*$")
+_PRESENT_VERB = re.compile(r"(?:ing|es|s)$")
 
 
 @dataclass
@@ -91,6 +111,32 @@ class _Context:
     attributed: tuple[str, ...]
     tolls: list
     kill: Optional[re.Match]
+    clauses: "_Clauses"
+
+
+class _Clauses:
+    """The clause breaks and reporting verbs before each trigger of a sentence, found once
+    for both the test of its modality and the search for its doer.  (The breaks are the
+    same in the sentence and in its lower-cased form: the pattern ignores case.)"""
+
+    def __init__(self, s: str):
+        self.s = s
+        self._breaks: dict[int, list[re.Match]] = {}
+        self._reporting: dict[int, list[int]] = {}
+
+    def before(self, pos: int) -> list[re.Match]:
+        """The breaks in s[:pos]."""
+        found = self._breaks.get(pos)
+        if found is None:
+            found = self._breaks[pos] = list(CLAUSE_BREAK.finditer(self.s, 0, pos))
+        return found
+
+    def reporting_before(self, pos: int) -> list[int]:
+        """Where the reporting verbs in s[:pos] end."""
+        found = self._reporting.get(pos)
+        if found is None:
+            found = self._reporting[pos] = [m.end() for m in REPORTING.finditer(self.s, 0, pos)]
+        return found
 
 
 @dataclass
@@ -114,16 +160,17 @@ class EventBuilder:
         events: list[Event] = []
         # one regex pass per lexicon row over the whole text, then bucketed by sentence
         low = lower(text)
-        raw_actors = self._actors(low)
+        found = lex.document_scan.finditer(low)       # one pass: triggers, then actors
+        raw_actors = self._actors(found[len(lex.triggers):])
         leading = [a.actor for a in raw_actors if a.actor in REBEL_FORCES and (
             LED_BY.search(low, max(0, a.start - 45), a.start) or low.startswith("-led", a.end))]
         leads = _lead_actors(self.lex, [a.actor for a in raw_actors], leading)
         # generic "rebels" are the document's main named rebel force (HTS in a report on
         # Aleppo, the Southern Operations Room in one on Daraa)
-        all_actors = [replace(a, actor=leads.rebels) if a.actor == "opposition" else
-                      replace(a, actor=a.actor.split(":", 1)[1]) if a.actor.startswith("faction:")
-                      else a for a in raw_actors]
-        all_triggers = self._triggers(low)
+        all_actors = [_Actor(leads.rebels, a.start, a.end) if a.actor == "opposition" else
+                      _Actor(a.actor.split(":", 1)[1], a.start, a.end)
+                      if a.actor.startswith("faction:") else a for a in raw_actors]
+        all_triggers = self._triggers(found[:len(lex.triggers)])
         # bucket triggers, actors and places by sentence with bisect: linear in the
         # document, however long it is
         t_starts = [t.start for t in all_triggers]
@@ -134,11 +181,12 @@ class EventBuilder:
             p_lo, p_hi = bisect_left(p_starts, sent.start), bisect_left(p_starts, sent.end)
             here = places[p_lo:p_hi]
             t_lo, t_hi = bisect_left(t_starts, sent.start), bisect_left(t_starts, sent.end)
-            triggers = [replace(t, start=t.start - sent.start, end=t.end - sent.start)
+            off = sent.start
+            triggers = [_Trigger(t.type, t.voice, t.start - off, t.end - off, t.text)
                         for t in all_triggers[t_lo:t_hi] if t.end <= sent.end]
             if triggers:
                 a_lo, a_hi = bisect_left(a_starts, sent.start), bisect_left(a_starts, sent.end)
-                actors = [replace(a, start=a.start - sent.start, end=a.end - sent.start)
+                actors = [_Actor(a.actor, a.start - off, a.end - off)
                           for a in all_actors[a_lo:a_hi] if a.end <= sent.end]
                 in_sent = sorted(here + _anaphora(sent, here, seen), key=lambda m: m.start)
                 events.extend(self._sentence_events(doc, sent, in_sent, actors, triggers,
@@ -147,14 +195,15 @@ class EventBuilder:
         return _merge_duplicates(events)
 
     # -- actors ----------------------------------------------------------------
-    def _actors(self, s: str) -> list[_Actor]:
-        """Actor mentions in lower-cased text, longest leftmost without overlaps; an
-        attributive run ("syrian and russian jets") names every actor in it."""
+    def _actors(self, rows: list[list[re.Match]]) -> list[_Actor]:
+        """Actor mentions, longest leftmost without overlaps, from the matches of actor_adj
+        and of each actor_nouns row; an attributive run ("syrian and russian jets") names
+        every actor in it."""
         cands: list[tuple[int, int, int, tuple[str, ...]]] = []
-        adj_matches, *noun_matches = self.lex.actor_scan.finditer(s)
+        adj_matches, *noun_matches = rows
         for m in adj_matches:
             actors = tuple(self.lex.adj_actor[w] for w in
-                           (a.group().replace("’", "'") for a in re.finditer(r"[\w'’.]+", m.group(1)))
+                           (a.group().replace("’", "'") for a in _ADJ_WORD.finditer(m.group(1)))
                            if w in self.lex.adj_actor)
             if actors:
                 cands.append((m.start(), -(m.end() - m.start()), m.end(), actors))
@@ -170,10 +219,11 @@ class EventBuilder:
                 last_end = end
         return found
 
-    def _triggers(self, s: str) -> list[_Trigger]:
-        """Trigger phrases in lower-cased text, longest leftmost, not overlapping."""
+    def _triggers(self, rows: list[list[re.Match]]) -> list[_Trigger]:
+        """Trigger phrases, longest leftmost, not overlapping, from each trigger row's
+        matches."""
         cands = []
-        for (typ, voice, _), matches in zip(self.lex.triggers, self.lex.trigger_scan.finditer(s)):
+        for (typ, voice, _), matches in zip(self.lex.triggers, rows):
             for m in matches:
                 cands.append((m.start(), -(m.end() - m.start()), typ, voice, m))
         cands.sort(key=lambda c: (c[0], c[1]))
@@ -193,7 +243,8 @@ class EventBuilder:
         s = sent.text
         sl = lower(s)           # lexicon patterns match lower-cased text
         lex = self.lex
-        triggers = [t for t in triggers if not self._hypothetical(sl, t)]
+        clauses = _Clauses(s)
+        triggers = [t for t in triggers if not self._hypothetical(sl, t, clauses)]
         if not triggers:
             return []
         dates = find_dates(s, doc.published)
@@ -204,7 +255,7 @@ class EventBuilder:
         background = "background" in cues
         kill = KILL.search(s) or DEATH_OF.search(s)
         ctx = _Context(doc, sent, mentions, actors, leads, dates, triggers, _status(cues),
-                       sources, _tolls(s) if kill else [], kill)
+                       sources, _tolls(s) if kill else [], kill, clauses)
         out: list[Event] = []
         kinetic = [t for t in triggers if t.type in ("airstrike", "shelling", "attack")]
         remote = any(t.type in ("airstrike", "shelling") for t in triggers)
@@ -238,11 +289,10 @@ class EventBuilder:
                 out.append(self._event(ctx, t, place[0], max(place[1], 2)))
         return out
 
-    def _hypothetical(self, s: str, t: _Trigger) -> bool:
+    def _hypothetical(self, s: str, t: _Trigger, clauses: _Clauses) -> bool:
         """'failed to capture', 'could fall', 'aims to retake', 'if the rebels hold'."""
-        clause_start = 0
-        for m in CLAUSE_BREAK.finditer(s, 0, t.start):
-            clause_start = m.end()
+        breaks = clauses.before(t.start)
+        clause_start = breaks[-1].end() if breaks else 0
         window = s[max(clause_start, t.start - 45):t.start]
         return bool(self.lex.cues["modality"].search(window))
 
@@ -262,12 +312,12 @@ class EventBuilder:
             if after and t.type in ("control_change", "siege") and \
                     NOT_OBJECT.search(s, t.end, after[0][0]):
                 after = []      # "took over the headquarters near the Golan": a locator
-            if after and not re.search(r";|\.\s", s[t.end:after[0][0]]):
+            if after and not _STOP_BETWEEN.search(s[t.end:after[0][0]]):
                 chosen = [after[0][2]]
                 end = after[0][1]
                 for a in after[1:]:
                     gap = s[end:a[0]]
-                    if re.fullmatch(r"(?:'s |’s )", gap):
+                    if gap in ("'s ", "’s "):
                         chosen[-1] = a[2]       # "Aleppo's Rashidin": the inner place
                     elif LIST_GAP.fullmatch(gap):
                         chosen.append(a[2])
@@ -315,12 +365,12 @@ class EventBuilder:
                                                       if lead else ())
             actor = tuple(a for a in actor if a)
         else:
-            actor, target = self._roles(s, t, doers, ctx.leads)
+            actor, target = self._roles(s, t, doers, ctx.leads, ctx.clauses)
             counted = [a.actor for a in ctx.actors if a.actor != "civilians" and kill
                        and any(lo <= a.start < hi for lo, hi in counted_spans)]
             if counted:         # "seven Turkish soldiers were killed by Syrian shelling"
                 target = (counted[0],)
-        if victims or (kill and (re.search(r"civilians?", s[kill.start():]) or any(
+        if victims or (kill and (_CIVILIAN.search(s, kill.start()) or any(
                 "civilian" in s[x[0]:x[3] + 25].lower() for x in ctx.tolls))):
             target = ("civilians",)
         to_actor = from_actor = ()
@@ -344,19 +394,18 @@ class EventBuilder:
                      status=ctx.status, attributed_to=ctx.attributed, fatalities=fat, fatalities_qualifier=qual,
                      evidence=(Evidence(s, ev_start, ev_end),), confidence=conf)
 
-    def _roles(self, s: str, t: _Trigger, doers: list[_Actor], leads: _Leads
+    def _roles(self, s: str, t: _Trigger, doers: list[_Actor], leads: _Leads, clauses: _Clauses
                ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Who acts and who is acted upon, from word order and the sides table."""
         actor: list[str] = []
         after = [a for a in doers if a.start >= t.end]
-        by = [a for a in after if re.search(r"\b(?:by|to)\s+(?:the\s+)?$|"
-                                            r"\b(?:by|to)\s+[\w-]+\s+$", s[max(t.end, a.start - 25):a.start])
+        by = [a for a in after if _AGENT_BEFORE.search(s[max(t.end, a.start - 25):a.start])
               and not CLAUSE_BREAK.search(s, t.end, a.start)]
         # the doer stands in the trigger's clause, after any reporting verb ("the army
         # said that rebels had entered": the army is the source, not the doer)
-        breaks = list(CLAUSE_BREAK.finditer(s, 0, t.start))
+        breaks = clauses.before(t.start)
         floor = max([m.end() for m in breaks]
-                    + [m.end() for m in REPORTING.finditer(s, 0, t.start)] + [0])
+                    + clauses.reporting_before(t.start) + [0])
         if breaks and floor == breaks[-1].end() and not s[floor:t.start].strip() and \
                 breaks[-1].group().lower() in ("after", "before", "while", "when"):
             # "forces split the Ghouta after capturing Mesraba": the participle's doer
@@ -364,8 +413,7 @@ class EventBuilder:
             floor = max([m.end() for m in breaks[:-1]] + [0])
         before = [a for a in doers if floor <= a.start < t.start and a.end <= t.end
                   and not _in_apposition(s, a, t)]
-        if not before and re.match(r"\s*(?:that\s+)?(?:it|they|its \w+|their \w+)\b",
-                                   s[floor:t.start]):
+        if not before and _PRONOUN_SUBJECT.match(s[floor:t.start]):
             # "the SDF announced it had captured Raqqa": the speaker is the doer
             before = [a for a in doers if a.end <= floor and not _in_apposition(s, a, t)][-1:]
         if t.text.endswith((" by", " to")) and after:
@@ -389,7 +437,7 @@ class EventBuilder:
         if not actor and t.type != "attack":    # a car bomb has no default author
             actor = [lead] if lead else []
         actor = list(dict.fromkeys(actor))
-        pair = re.match(r"\s+(?:\w+\s+)?between\b", s[t.end:t.end + 20]) \
+        pair = _BETWEEN_AFTER.match(s[t.end:t.end + 20]) \
             if t.type == "clash" else None
         if pair:
             # "clashes between HTS and Ahrar al-Sham": the first side acts, the second is hit
@@ -401,14 +449,13 @@ class EventBuilder:
         side = _side(self.lex, actor[0]) if actor else ""
         objects = [a.actor for a in after if a.actor not in actor
                    and _side(self.lex, a.actor) != side
-                   and re.search(r"\b(?:from|against|on|targeting|targeted|at)\s+(?:the\s+)?"
-                                 r"(?:[\w-]+\s+)?$", s[max(t.end, a.start - 30):a.start])]
-        holders = [a.actor for a in after if a.actor not in actor and re.match(
-            r"\s+(?:had\s+)?(?:held|controlled|occupied|defended)\b", s[a.end:])]
+                   and _OBJECT_BEFORE.search(s[max(t.end, a.start - 30):a.start])]
+        holders = [a.actor for a in after if a.actor not in actor
+                   and _HELD_AFTER.match(s, a.end)]
         enemies = [a.actor for a in doers if a.actor not in actor
                    and _side(self.lex, a.actor) in ENEMIES.get(side, ())
                    and (t.type != "control_change" or a.actor in GROUND_FORCES)
-                   and not re.match(r",\s*(?:a|an)\b", s[s.rfind(",", 0, a.start):a.start])]
+                   and not _AN_APPOSITION.match(s[s.rfind(",", 0, a.start):a.start])]
         if t.text.endswith((" on", " against", " at", " targeting")):
             # "strikes on Hezbollah targets": the trigger's own preposition names the object
             objects = [a.actor for a in after[:1] if a.start - t.end < 20
@@ -423,9 +470,8 @@ def _in_apposition(s: str, a: _Actor, t: _Trigger) -> bool:
     """'Moscow's air force, long the army's main backer, struck Atarib': the army is not
     the one striking.  True for an actor inside a comma-bounded aside before the trigger."""
     open_comma = s.rfind(",", 0, a.start)
-    return open_comma >= 0 and "," in s[a.end:t.start] and bool(re.match(
-        r",\s*(?:a|an|the|which|who|whose|another|one|once|long|supported by|backed by|"
-        r"led by|aided by|joined by|along with|alongside|including)\b", s[open_comma:]))
+    return open_comma >= 0 and "," in s[a.end:t.start] and \
+        bool(_APPOSITION.match(s, open_comma))
 
 
 def _coordinated(first: list[str], pool: list[_Actor], s: str, backwards: bool = False) -> list[str]:
@@ -434,10 +480,7 @@ def _coordinated(first: list[str], pool: list[_Actor], s: str, backwards: bool =
     seq = list(reversed(pool)) if backwards else pool
     for a, b in zip(seq, seq[1:]):
         lo, hi = (b, a) if backwards else (a, b)
-        if re.fullmatch(r"\s*(?:fighters|forces|troops|militants|units|militias)?\s*"
-                        r"(?:,|and|,\s*and)\s*(?:the\s+)?(?:allied\s+|other\s+)?"
-                        r"(?:[A-Z][\w-]+\s+)?",
-                        s[lo.end:hi.start]) or lo.start == hi.start:
+        if _JOINED.fullmatch(s[lo.end:hi.start]) or lo.start == hi.start:
             out.append(b.actor)
         else:
             break
@@ -518,10 +561,10 @@ def _tolls(s: str) -> list[tuple[int, Optional[int], Optional[str], int]]:
     out = []
     for m in TOLL.finditer(s):
         raw = m.group(2).lower()
-        following = " ".join(re.findall(r"[a-z]+", s[m.end(2):m.end(2) + 60].lower())[:5])
+        following = " ".join(_LETTERS.findall(s[m.end(2):m.end(2) + 60].lower())[:5])
         if NOT_COUNT.match(following):
             continue            # "14 November", "10 kilometres", "three years"
-        if not re.search(r"\b(?:" + VICTIMS.pattern + r")\b", following) and \
+        if not _VICTIM_WORD.search(following) and \
                 not KILL.match(following):
             continue
         if raw.replace(",", "").isdigit():
@@ -600,8 +643,8 @@ def _date_for(s: str, t: _Trigger, dates: list, published: Optional[date],
     if published is None:
         return None, None, None
     window = s[max(0, t.start - 40):t.start].lower()
-    if re.search(r"\b(?:has|have|had|is|are|am)\b(?:\s+\w+){0,3}\s*$", window) \
-            or re.search(r"(?:ing|es|s)$", t.text.split()[0].lower()) and t.voice != "passive":
+    if _PERFECT_BEFORE.search(window) \
+            or _PRESENT_VERB.search(t.text.split()[0].lower()) and t.voice != "passive":
         return published, "day", "published"
     return None, None, None
 
@@ -675,7 +718,7 @@ _STOP = frozenset("the a an of in on at to and or by for with from that this has
 def _overlap(a: str, b: str) -> float:
     """Share of the shorter sentence's content words (5-letter stems) found in the other."""
     def stems(s: str) -> set[str]:
-        return {w[:5] for w in re.findall(r"[a-z0-9]+", s.lower()) if w not in _STOP}
+        return {w[:5] for w in _ALNUM.findall(s.lower()) if w not in _STOP}
     sa, sb = stems(a), stems(b)
     return len(sa & sb) / max(1, min(len(sa), len(sb)))
 

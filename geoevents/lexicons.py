@@ -133,6 +133,12 @@ class Scanner:
             self._auto.make_automaton()
         self._empty = not starts
 
+    def _starts(self, text: str) -> list[tuple[int, int]]:
+        """(pattern index, offset) of every place where a pattern's literal prefix starts,
+        sorted."""
+        return sorted({(i, end - back) for end, (back, rows) in self._auto.iter(text)
+                       for i in rows})
+
     def finditer(self, text: str) -> list[list[re.Match]]:
         """The matches of each pattern in ``text``, one list per pattern."""
         found: list[list[re.Match]] = [[] for _ in self.patterns]
@@ -140,20 +146,39 @@ class Scanner:
             found[i] = list(self.patterns[i].finditer(text))
         if self._empty:
             return found
-        at: dict[int, set[int]] = {}
-        for end, (back, rows) in self._auto.iter(text):
-            start = end - back
-            for i in rows:
-                at.setdefault(i, set()).add(start)
-        for i, starts in at.items():
-            rx, out, last = self.patterns[i], found[i], 0
-            for start in sorted(starts):
-                if start >= last:
-                    m = rx.match(text, start)
+        current, last = -1, 0
+        for i, start in self._starts(text):
+            if i != current:
+                current, last, match, out = i, 0, self.patterns[i].match, found[i]
+            if start >= last:
+                m = match(text, start)
+                if m:
+                    out.append(m)
+                    last = m.end()
+        return found
+
+    def first_of(self, text: str) -> list[re.Match]:
+        """The matches of the patterns taken as one alternation ("P1|P2|..."), exactly as
+        its finditer would give them: at each place the first pattern that matches wins,
+        and matches do not overlap.  Only the patterns whose prefix starts there are tried,
+        which is much cheaper than trying the whole alternation."""
+        if self._everywhere:
+            return list(re.finditer("|".join(f"(?:{rx.pattern})" for rx in self.patterns),
+                                    text))
+        at: dict[int, list[int]] = {}
+        for i, start in self._starts(text):
+            at.setdefault(start, []).append(i)
+        out: list[re.Match] = []
+        last = 0
+        for start in sorted(at):
+            if start >= last:
+                for i in at[start]:      # in pattern order
+                    m = self.patterns[i].match(text, start)
                     if m:
                         out.append(m)
                         last = m.end()
-        return found
+                        break
+        return out
 
 
 def _alternation(patterns: list[str]) -> str:
@@ -170,8 +195,7 @@ class Lexicon:
     sides: dict[str, str]
     cues: dict[str, re.Pattern]
     attributions: list[tuple[str, re.Pattern]]
-    trigger_scan: Scanner        # the trigger rows, in order
-    actor_scan: Scanner          # actor_adj, then the actor_nouns rows in order
+    document_scan: Scanner       # the trigger rows, actor_adj, the actor_nouns rows, in order
     sentence_cues: tuple[str, ...]   # the cue kinds read off a whole sentence
     sentence_scan: Scanner       # those cues, then the attribution rows in order
 
@@ -199,6 +223,6 @@ def lexicon() -> Lexicon:
     sides = {a: s for a, s in lexicon_rows("sides.tsv")}
     whole = tuple(kind for kind in cues if kind != "modality")   # modality: per trigger
     return Lexicon(triggers, nouns, actor_adj, adj_actor, sides, cues, attributions,
-                   Scanner([rx for _, _, rx in triggers]),
-                   Scanner([actor_adj] + [rx for _, rx in nouns]), whole,
+                   Scanner([rx for _, _, rx in triggers] + [actor_adj] + [rx for _, rx in nouns]),
+                   whole,
                    Scanner([cues[k] for k in whole] + [rx for _, rx in attributions]))

@@ -15,7 +15,7 @@ import unicodedata
 from bisect import bisect_left
 from functools import lru_cache
 from itertools import accumulate
-from typing import Iterator, NamedTuple
+from typing import Iterator, NamedTuple, Optional
 
 ARTICLES = frozenset({"al", "el", "il", "ul", "ad", "ed", "adh", "as", "es", "ash", "esh",
                       "ar", "er", "az", "ez", "at", "et", "ath", "an", "en", "aț", "aş"})
@@ -25,6 +25,11 @@ _APOSTROPHES = "'’‘`ʿʾ´ʻʼ′"
 # or a number.  Written unrolled: twice as fast as an alternation per character.
 _TOKEN_RE = re.compile(r"[^\W\d_][^\W_]*(?:[" + _APOSTROPHES + r"][^\W\d_][^\W_]*)*|\d+(?:[.,]\d+)*")
 _TOKEN_SPLIT = re.compile("(" + _TOKEN_RE.pattern + ")")
+# The same tokens where every word character is ASCII (most English text, curly quotes
+# and all): plain ranges instead of Unicode categories make the split about a third faster
+_ASCII_TOKEN_SPLIT = re.compile(r"([A-Za-z][A-Za-z0-9]*(?:[" + _APOSTROPHES
+                                + r"][A-Za-z][A-Za-z0-9]*)*|[0-9]+(?:[.,][0-9]+)*)")
+_NON_ASCII_WORD = re.compile(r"[^\x00-\x7f\W]")
 _POSSESSIVE = re.compile("[" + _APOSTROPHES + "]s")
 _ARABIC_RE = re.compile(r"[\u0600-\u06FF]")
 _ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670\u0640]")
@@ -137,7 +142,8 @@ class Words(NamedTuple):
 def words(text: str) -> Words:
     """Word tokens of ``text`` with offsets; hyphens and spaces separate words and a
     possessive ending is left outside the token ("Aleppo's" -> "Aleppo")."""
-    parts = _TOKEN_SPLIT.split(text)        # gap, word, gap, word, ..., gap
+    split = _TOKEN_SPLIT if _NON_ASCII_WORD.search(text) else _ASCII_TOKEN_SPLIT
+    parts = split.split(text)               # gap, word, gap, word, ..., gap
     offsets = list(accumulate(map(len, parts), initial=0))
     found = Words(parts[1::2], offsets[1:-1:2], offsets[2:-1:2])
     for m in _POSSESSIVE.finditer(text):
@@ -172,14 +178,19 @@ def sentences(text: str) -> Iterator[Sentence]:
         cut = m.start(gap)
         if gap == 1 and "\n" not in m.group(1) and _ABBREV.search(text[max(start, m.start() - 6):m.start() + 1]):
             continue
-        yield from _trimmed(text, start, cut)
+        sent = _trimmed(text, start, cut)
+        if sent:
+            yield sent
         start = m.end()
-    yield from _trimmed(text, start, len(text))
+    sent = _trimmed(text, start, len(text))
+    if sent:
+        yield sent
 
 
-def _trimmed(text: str, start: int, end: int) -> Iterator[Sentence]:
+def _trimmed(text: str, start: int, end: int) -> Optional[Sentence]:
     chunk = text[start:end]
     stripped = chunk.strip()
-    if stripped:
-        s = start + (len(chunk) - len(chunk.lstrip()))
-        yield Sentence(s, s + len(stripped), stripped)
+    if not stripped:
+        return None
+    s = start + chunk.find(stripped[0])     # the first character that is not a space
+    return Sentence(s, s + len(stripped), stripped)

@@ -220,6 +220,7 @@ def test_a_bombing_without_a_named_author_stays_unattributed(extract):
 def test_lexicon_scanner_finds_what_finditer_finds():
     # the scanner tries each row only where one of its literal prefixes occurs: check it
     # gives every row's finditer matches exactly, on phrases of every row and on prose
+    import re as _re
     from importlib import resources
     from geoevents.lexicons import lexicon, lower
     from geoevents.resolver import _masked_scan
@@ -230,11 +231,16 @@ def test_lexicon_scanner_finds_what_finditer_finds():
              "jets struck; the U.S.-led coalition and Hay'at Tahrir al-Sham fought on."]
     demo = resources.files("geoevents") / "demo"
     texts += [f.read_text(encoding="utf-8") for f in demo.iterdir() if f.name.endswith(".md")]
-    for scanner in (lex.trigger_scan, lex.actor_scan, lex.sentence_scan, _masked_scan()):
+    for scanner in (lex.document_scan, lex.sentence_scan, _masked_scan()):
         for text in map(lower, texts):
             for rx, found in zip(scanner.patterns, scanner.finditer(text)):
                 assert [m.span() for m in found] == [m.span() for m in rx.finditer(text)], \
                     (rx.pattern[:40], text[:40])
+        # the groups' alternation, tried only where a group's prefix starts
+        alternation = _re.compile("|".join(f"(?:{rx.pattern})" for rx in scanner.patterns))
+        for text in map(lower, texts):
+            assert [m.span() for m in scanner.first_of(text)] == \
+                [m.span() for m in alternation.finditer(text)], text[:40]
 
 
 def test_literal_prefixes_cover_every_way_a_pattern_can_start():

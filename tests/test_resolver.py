@@ -212,5 +212,5 @@ def test_spelling_memory_stays_bounded(monkeypatch):
     r = resolver_module.Resolver()
     text = "Rebels entered Saraqib, Idlib, Aleppo, Hama and Homs."
     first = r(Document("a", text))
-    assert len(r._surface_cache) <= 3
+    assert len(r._surface_cache) <= 3 and len(r._run_cache) <= 3
     assert r(Document("a", text)) == first
