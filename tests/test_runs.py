@@ -24,13 +24,13 @@ OUTPUTS = ("mentions.geojson", "events.geojson", "events_raw.geojson", "events.c
 
 @pytest.fixture(scope="module")
 def long_feed(tmp_path_factory) -> Path:
-    """3,000 distinct reports (the demo corpus, numbered): tens of seconds of work, so a
+    """12,000 distinct reports (the demo corpus, numbered): tens of seconds of work, so a
     signal lands in the middle of the run."""
     root = tmp_path_factory.mktemp("feed")
     bodies = [p.read_text(encoding="utf-8").split("---", 2)[2]
               for p in sorted(demo_corpus().glob("[0-9]*.md"))]
     with open(root / "long.jsonl", "w", encoding="utf-8") as fh:
-        for i in range(3000):
+        for i in range(12000):
             fh.write(json.dumps({"id": f"r{i:04d}", "text": f"Report {i}. " + bodies[i % len(bodies)],
                                  "published": "2024-12-01"}) + "\n")
     return root / "long.jsonl"
