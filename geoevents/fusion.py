@@ -221,14 +221,13 @@ def lead(reports: list[dict]) -> tuple[dict, Optional[dict]]:
     return first, next((r for r in dated if r["date"] == day), None)
 
 
-def merge(reports: list[dict], lead_feature: dict) -> dict:
-    """One fused feature from the reports of one cluster (in content order) and the
-    feature of its :func:`lead`.
+def merge(reports: list[dict], lead_feature: dict, when: Optional[dict]) -> dict:
+    """One fused feature from the reports of one cluster (in content order), the feature
+    of its :func:`lead` and the report that dates it.
 
     Place and date: see :func:`lead`.  Fatalities: the highest figure reported (tolls are
     lower bounds that grow as reports come in).  Every report is kept in ``sources``.
     """
-    _, when = lead(reports)
     out = {"type": "Feature", "geometry": lead_feature["geometry"],
            "properties": dict(lead_feature["properties"])}
     p = out["properties"]
@@ -269,5 +268,6 @@ def fuse(features: list[dict]) -> list[dict]:
     out = []
     for g in cluster(FusionKey.of(by_id[f["properties"]["event_id"]][1]) for f in features):
         reports = [by_id[k.event_id][1] for k in g]
-        out.append(merge(reports, by_id[lead(reports)[0]["event_id"]][0]))
+        first, when = lead(reports)
+        out.append(merge(reports, by_id[first["event_id"]][0], when))
     return out

@@ -188,10 +188,11 @@ class Store:
                 ids = [groups[f] for f in new[i:i + MERGE_BATCH]]
                 reports = self._reports_of([e for m in ids for e in m])
                 members = [[reports[e] for e in m] for m in ids]
-                leads = [lead(m)[0]["event_id"] for m in members]
-                features = self._raw_features(leads)
+                chosen = [lead(m) for m in members]
+                features = self._raw_features([first["event_id"] for first, _ in chosen])
                 self.db.executemany(_insert_sql("events"), [
-                    event_row(merge(m, features[e])) for m, e in zip(members, leads)])
+                    event_row(merge(m, features[first["event_id"]], when))
+                    for m, (first, when) in zip(members, chosen)])
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
