@@ -13,6 +13,7 @@ store that grows day by day and a single run over the same documents fuse alike.
 from __future__ import annotations
 
 import hashlib
+import math
 import sys
 from collections import Counter, deque
 from dataclasses import dataclass
@@ -235,7 +236,8 @@ def merge(reports: list[dict], lead_feature: dict, when: Optional[dict]) -> dict
     toll = max(tolls, key=lambda r: r["fatalities"]) if tolls else None
     per_outlet: dict[str, float] = {}
     for r in reports:
-        per_outlet[outlet(r)] = max(per_outlet.get(outlet(r), 0.0), r["confidence"])
+        name = outlet(r)
+        per_outlet[name] = max(per_outlet.get(name, 0.0), r["confidence"])
     for role in ("to_actor", "from_actor"):
         p[role] = list(_majority([r[role] for r in reports if r[role]] or [()]))
     for role in ("actor", "target", "attributed_to"):
@@ -246,19 +248,12 @@ def merge(reports: list[dict], lead_feature: dict, when: Optional[dict]) -> dict
         status=_status([r["status"] for r in reports]),
         fatalities=toll["fatalities"] if toll else None,
         fatalities_qualifier=toll["fatalities_qualifier"] if toll else None,
-        confidence=round(min(0.99, 1 - _product(1 - c for c in per_outlet.values())), 3),
+        confidence=round(min(0.99, 1 - math.prod(1 - c for c in per_outlet.values())), 3),
         corroboration=len(per_outlet),
         sources=[{"doc": r["doc"], "event_id": r["event_id"], "source": r["source"],
                   "url": r["url"], "published": r["published"], "sentence": r["sentence"],
                   "status": r["status"]} for r in reports])
     p.update({k: when[k] if when else None for k in ("date", "date_precision", "date_source")})
-    return out
-
-
-def _product(values: Iterable[float]) -> float:
-    out = 1.0
-    for v in values:
-        out *= v
     return out
 
 
