@@ -62,12 +62,16 @@ def write_collection(path: str | Path, features: Iterable[dict | str]) -> int:
         fh.write(b'{"type": "FeatureCollection", "features": [')
         for f in features:
             fh.write((",\n" if n else "\n").encode())
-            text = f if isinstance(f, str) else json.dumps(f, ensure_ascii=False,
-                                                           separators=(",", ":"))
+            text = f if isinstance(f, str) else compact_json(f)
             fh.write(text.encode("utf-8"))
             n += 1
         fh.write(b"\n]}\n")
     return n
+
+
+def compact_json(obj) -> str:
+    """One-line JSON, UTF-8 kept: a feature per line in the outputs, a cell, a store row."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def dumps(obj) -> str:
@@ -202,9 +206,9 @@ def _flat(value):
     if isinstance(value, list):
         if all(isinstance(v, str) for v in value):
             return ";".join(value)
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return compact_json(value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return compact_json(value)
     return value
 
 

@@ -347,11 +347,20 @@ def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: b
         events=write_collection(out / "events.geojson", st.events(layer, as_text=True)))
     if fusion:
         write_collection(out / "events_raw.geojson", st.events("events_raw", as_text=True))
-    write_events_csv(out / "events.csv", st.events(layer))
-    control_fc = ControlLedger(st.events(layer, type="control_change"), baseline).to_geojson()
+    for_map: list[dict] = []
+    changes: list[dict] = []
+
+    def tap() -> Iterator[dict]:        # one read of the layer feeds the CSV, map and ledger
+        for f in st.events(layer):
+            for_map.append(_for_map(f))
+            if f["properties"]["type"] == "control_change":
+                changes.append(f)
+            yield f
+    write_events_csv(out / "events.csv", tap())
+    control_fc = ControlLedger(changes, baseline).to_geojson()
     atomic_write(out / "control.geojson", dumps(control_fc))
     t1 = time.perf_counter()
-    events_fc = feature_collection(_for_map(f) for f in st.events(layer))
+    events_fc = feature_collection(for_map)
     render_map(events_fc, out / "map.html", mention_places=st.mention_places(),
                control=control_fc, title=title, tiles=tiles)
     t2 = time.perf_counter()

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
-from .export import _inside, representative_point
+from .export import _inside, compact_json, representative_point
 from .fusion import KEY_FIELDS, LIST_FIELDS, REPORT_FIELDS, FusionKey, cluster, fused_id, lead, merge, report
 
 SRS_ID = 4326
@@ -251,21 +251,18 @@ class Store:
 
     def events(self, layer: str = "events", since: Optional[str] = None,
                bbox: Optional[tuple[float, float, float, float]] = None,
-               type: Optional[str] = None, as_text: bool = False) -> Iterator[dict | str]:
+               as_text: bool = False) -> Iterator[dict | str]:
         """Event features of ``events`` (fused) or ``events_raw``, in a content order:
         date, type, place, id.  ``since``: ISO date, events on or after it (undated events
-        by their publication date); ``bbox``: (west, south, east, north); ``type``: one
-        event type; ``as_text``: compact JSON as stored."""
+        by their publication date); ``bbox``: (west, south, east, north); ``as_text``:
+        compact JSON as stored."""
         if layer not in ("events", "events_raw"):
             raise ValueError(f"unknown event layer {layer!r}")
-        where, args = [], []
+        sql = f"SELECT feature FROM {layer}"
+        args: tuple = ()
         if since:
-            where.append("coalesce(date, published) >= ?")
-            args.append(since)
-        if type:
-            where.append("type = ?")
-            args.append(type)
-        sql = f"SELECT feature FROM {layer}" + (" WHERE " + " AND ".join(where) if where else "")
+            sql += " WHERE coalesce(date, published) >= ?"
+            args = (since,)
         sql += " ORDER BY coalesce(date, '9999'), type, place_id, event_id"
         for (text,) in self.db.execute(sql, args):
             if bbox is None and as_text:
@@ -285,10 +282,6 @@ def _chunks(items: list, n: int = 900) -> Iterator[list]:
     """Pieces small enough for one SQL ``IN (...)`` list."""
     for i in range(0, len(items), n):
         yield items[i:i + n]
-
-
-def _dumps(feature: dict) -> str:
-    return json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -319,12 +312,12 @@ def mention_row(f: dict) -> tuple:
     lon, lat = representative_point(f["geometry"])
     return (_gpkg_geometry(f["geometry"]), p["doc"], p["start"], p["end"], p["text"],
             p["name"], p["place_id"], p["level"], p.get("admin1"), lon, lat, p.get("role"),
-            p.get("confidence"), _dumps(f))
+            p.get("confidence"), compact_json(f))
 
 
 def event_row(f: dict) -> tuple:
     r = report(f)
     for k in LIST_FIELDS:
         r[k] = ",".join(r[k])
-    r.update(corroboration=f["properties"].get("corroboration", 1), feature=_dumps(f))
+    r.update(corroboration=f["properties"].get("corroboration", 1), feature=compact_json(f))
     return (_gpkg_geometry(f["geometry"]), *(r[c] for c, _ in _EVENT_COLUMNS))
