@@ -74,6 +74,10 @@ def _walk(items, opens: set[str], closed: set[str]) -> set[str]:
             opens = set().union(*(_walk(alt, opens, closed) for alt in av[1]))
         elif op is _sre.IN and all(o is _sre.LITERAL for o, _ in av) and len(av) <= 8:
             opens = {p + chr(c) for p in opens for _, c in av}
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] <= 1 and av[1] == 1:
+            # "(?:the )?": a match starts with or without it, and keeps growing either way
+            taken = _walk(av[2], set(opens), closed)
+            opens = taken | opens if av[0] == 0 else taken
         elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] <= 1:
             taken = _walk(av[2], set(opens), closed)
             closed |= taken          # one pass through the repeat, then stop growing

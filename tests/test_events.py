@@ -250,6 +250,9 @@ def test_literal_prefixes_cover_every_way_a_pattern_can_start():
         {"abandone", "counter-", "counter ", "countera"}
     assert literal_prefixes(_re.compile(r"\b(?:x?yz|\w+ly)")) is None   # \w may start it
     assert literal_prefixes(_re.compile(r"abc", _re.I)) is None
+    # an optional group: matches start with or without it, and both prefixes keep growing
+    assert literal_prefixes(_re.compile(r"\b(?:(?:the )?coalition of)")) == \
+        {"the coal", "coalitio"}
 
 
 def test_clashes_between_two_named_sides(extract):
