@@ -43,7 +43,7 @@ class Place:
     line: Optional[tuple[tuple[float, float], ...]] = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mention:
     """A place named in a document, resolved to a gazetteer row.
 
@@ -63,7 +63,7 @@ class Mention:
     line: Optional[tuple[tuple[float, float], ...]] = None  # road segment, when one is named
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """The sentence that supports an event, with its offsets in the document."""
     sentence: str
@@ -71,7 +71,7 @@ class Evidence:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One coded happening, traceable to its evidence sentence."""
     id: str

@@ -59,9 +59,9 @@ NEAR_CUES = Caseless(r"(?:outskirts of|near|nearby|close to|around|edge of|gates
                      r"(?:from|of)|kilometers? (?:from|of)|miles? (?:from|of)|within|"
                      r"(?:north|south|east|west)(?:east|west)? of|toward|towards)\s+(?:the\s+)?"
                      r"(?:(?:city|town|village) of\s+)?$")
-# how every NEAR_CUES match ends, spaces aside: a cheap test before the regex
-NEAR_ENDS = ("of", "near", "nearby", "to", "around", "from", "within", "toward", "towards",
-             "the")
+# the last word of every NEAR_CUES match: a cheap test on the word before a name
+NEAR_ENDS = frozenset({"of", "near", "nearby", "to", "around", "from", "within", "toward",
+                       "towards", "the"})
 LOCATIVE = re.compile(r"\b(?:in|into|inside|across|at|near|from|to|toward|towards|within|"
                       r"throughout|on|of|over)\s+(?:the\s+)?(?:northern\s+|southern\s+|"
                       r"eastern\s+|western\s+)?$", re.I)
@@ -88,10 +88,9 @@ _INNER_LINKS = _NAME_LINKS + ("abu", "abd")
 _NAME_TAIL = re.compile(r"[\s-]+(?:" + "|".join(_NAME_LINKS) + r")[\s-]+[A-Z]")
 _FUNCTION_WORD = r"(?!(?:In|At|On|From|Near|To|Of|And|The|For|By|With|Into|Outside|Around)\b)"
 _INSIDE_NAME_ARTICLE = re.compile(r"\b" + _FUNCTION_WORD + r"[A-Z][\w'’]+[\s-]+$")
-_COUNTRYSIDE_BEFORE = re.compile(r"(?:countryside of|rural)$")
-_KIND_OF_BEFORE = re.compile(r"(?:city|town|village|province|governorate|neighbou?rhood) of$")
-_HELD_BEFORE = re.compile(r"(?:rebel|opposition|government|regime)[- ]held$|held$")
-_BEFORE_ENDS = ("of", "rural", "held")      # the last words of the three patterns above
+# "the X of Name": the kinds of place that qualify the name
+_KINDS = ("city", "town", "village", "province", "governorate", "neighbourhood",
+          "neighborhood")
 _INSIDE_NAME = re.compile(r"\b" + _FUNCTION_WORD + r"[A-Z][\w'’]+[\s-]+(?:"
                           + "|".join(_INNER_LINKS) + r")[\s-]+$")
 _LISTED = re.compile(r"\s*(?:,|and|,\s*and)\s*")
@@ -131,15 +130,18 @@ def masked_spans(low: str) -> list[tuple[int, int]]:
             if " " in m.group() or "-" in m.group()]
 
 
+_SCORE_ID = itemgetter(0, 1)
 _RADIANS = math.pi / 180.0      # what math.radians multiplies by: the same results
 
 
 def _nearest_km(p: Place, anchors: list[tuple[float, float]]) -> float:
-    """Equirectangular distance to the nearest (lat, lon) anchor: exact enough to rank
-    candidates, several times faster than great circles."""
-    lat, lon, cos, hypot = p.lat, p.lon, math.cos, math.hypot
-    return min([hypot((lon - alon) * 111.32 * cos((lat + alat) / 2 * _RADIANS),
-                      (lat - alat) * 110.57) for alat, alon in anchors])
+    """Equirectangular distance to the nearest (lat, lon) anchor, the longitude scaled at
+    the candidate's latitude: exact enough to rank candidates (Syria spans six degrees of
+    latitude), many times faster than great circles."""
+    lat, lon = p.lat, p.lon
+    kx = 111.32 * math.cos(lat * _RADIANS)
+    return math.sqrt(min([((lon - alon) * kx) ** 2 + ((lat - alat) * 110.57) ** 2
+                          for alat, alon in anchors]))
 
 
 def _well_formed(surface: str, names: list[str], articled: bool) -> bool:
@@ -161,9 +163,25 @@ def _well_formed(surface: str, names: list[str], articled: bool) -> bool:
     return not _PUNCT_INSIDE.search(surface)
 
 
+def _context_of(cands: list[Place]) -> tuple[Optional[Place], str]:
+    """What a name tells of its document's whereabouts whichever sense wins: the Syrian
+    place when its candidates agree on level and governorate (an anchor for the others),
+    and the governorate of a city or province."""
+    if len(cands) == 1 or len({(p.level, p.admin1) for p in cands}) == 1:
+        p = cands[0]
+        if p.country != "SY":
+            return None, ""
+        return p, p.admin1 if p.level in ("city", "admin1") else ""
+    syrian = [p for p in cands if p.country == "SY"]
+    if syrian and all(p.level in ("city", "admin1") for p in syrian):
+        return None, syrian[0].admin1
+    return None, ""
+
+
 class _Spelling(NamedTuple):
     """What is known of a written name whatever its context, remembered per spelling."""
     cands: list[Place]          # places spelled close enough
+    context: tuple[Optional[Place], str]    # _context_of(cands)
     exact: frozenset            # ids of those spelled exactly like it
     form: str                   # its plain form
     well_formed: bool           # see _well_formed
@@ -185,6 +203,7 @@ class _Span:
     i1: int          # last token index (inclusive)
     key: str
     cands: list[Place]
+    context: tuple[Optional[Place], str]    # _context_of(cands)
     exact: frozenset = frozenset()
     form: Optional[str] = None          # the name as written, plain; None when fuzzy
     fuzzy: bool = False
@@ -279,11 +298,14 @@ class Resolver:
                 if not self._in_context(text, toks, i0, i1, articled, masked, titles, title_at):
                     continue
                 cands = spelling.cands
+                context = spelling.context
                 if spelling.salient is not None:
                     cands = spelling.salient or \
                         (cands if self._place_context(text, toks, i0, i1) else [])
+                    context = _context_of(cands) if cands else context
                 if cands:
-                    found.append(_Span(i0, i1, key, cands, spelling.exact, spelling.form))
+                    found.append(_Span(i0, i1, key, cands, context, spelling.exact,
+                                       spelling.form))
         found.sort(key=lambda s: (tstart[s.i0], -(tend[s.i1] - tstart[s.i0])))
         chosen: list[_Span] = []
         last_end = -1
@@ -364,7 +386,7 @@ class Resolver:
                 continue
             cands = self.gaz.fuzzy(key)
             if cands:
-                spans.append(_Span(i0, i1, key, cands, fuzzy=True))
+                spans.append(_Span(i0, i1, key, cands, _context_of(cands), fuzzy=True))
                 taken.update(range(i0, i1 + 1))
         spans.sort(key=lambda sp: toks.start[sp.i0])
         return spans
@@ -405,8 +427,8 @@ class Resolver:
         exact = frozenset(p.id for p, score in scores if score == 1.0)
         salient = [p for p in cands if p.id in exact and p.level in SALIENT_LEVELS] \
             if self._common_word(surface, key) else None
-        hit = _Spelling(cands, exact, plain(surface), _well_formed(surface, names, articled),
-                        salient)
+        hit = _Spelling(cands, _context_of(cands) if cands else (None, ""), exact,
+                        plain(surface), _well_formed(surface, names, articled), salient)
         if len(self._surface_cache) >= SURFACE_CACHE_SIZE:
             self._surface_cache.clear()     # a stream of millions of documents
         self._surface_cache[(surface, key)] = hit
@@ -444,20 +466,19 @@ class Resolver:
             nxt = ttext[s.i1 + 1].lower() if s.i1 + 1 < n else ""
             if nxt in QUALIFIER_LEVEL:
                 s.qualifier = QUALIFIER_LEVEL[nxt]
-            if nxt == "countryside":
-                s.countryside = True
-            elif s.i0 and ttext[s.i0 - 1].lower().endswith(_BEFORE_ENDS):
-                prev2 = " ".join(t.lower() for t in ttext[max(0, s.i0 - 2):s.i0])
-                if _COUNTRYSIDE_BEFORE.search(prev2):
-                    s.countryside = True
-                elif _KIND_OF_BEFORE.search(prev2):
-                    s.qualifier = QUALIFIER_LEVEL.get(prev2.split()[-2])
-                elif _HELD_BEFORE.search(prev2):
-                    s.qualifier = "admin1"
-            start = tstart[s.i0]
-            window = max(0, start - 60)
-            if low[window:start].rstrip().endswith(NEAR_ENDS) and near_cue(window, start):
-                s.near = True
+            prev = ttext[s.i0 - 1].lower() if s.i0 else ""
+            kind = ttext[s.i0 - 2].lower() if prev == "of" and s.i0 > 1 else ""
+            if nxt == "countryside" or prev.endswith("rural") or \
+                    kind.endswith("countryside"):
+                s.countryside = True                # "the countryside of Idlib", "rural Hama"
+            elif kind.endswith(_KINDS):
+                s.qualifier = QUALIFIER_LEVEL.get(kind)     # "the city of Hama"
+            elif prev.endswith("held"):
+                s.qualifier = "admin1"              # "rebel-held Idlib"
+            if prev in NEAR_ENDS:
+                start = tstart[s.i0]
+                if near_cue(max(0, start - 60), start):
+                    s.near = True
         for a, b in zip(spans, spans[1:]):
             between = text[tend[a.i1]:tstart[b.i0]]
             # "Aleppo and Idlib provinces": the plural qualifier covers the whole list
@@ -472,16 +493,11 @@ class Resolver:
         anchors: list[Place] = []
         admin1s: set[str] = set()
         for s in spans:
-            if len(s.cands) == 1 or (len({(p.level, p.admin1) for p in s.cands}) == 1):
-                p = s.cands[0]
-                if p.country == "SY":
-                    anchors.append(p)
-                    if p.level in ("city", "admin1") and p.admin1:
-                        admin1s.add(p.admin1)
-                continue
-            syrian = [p for p in s.cands if p.country == "SY"]
-            if syrian and all(p.level in ("city", "admin1") for p in syrian):
-                admin1s.add(syrian[0].admin1)
+            anchor, admin1 = s.context
+            if anchor is not None:
+                anchors.append(anchor)
+            if admin1:
+                admin1s.add(admin1)
         points = [(a.lat, a.lon) for a in {a.id: a for a in anchors}.values()]
         sense: dict[tuple[str, Optional[str]], Place] = {}
         for s in spans:
@@ -512,14 +528,14 @@ class Resolver:
         bounds.sort(key=itemgetter(0), reverse=True)
         top: list[tuple[float, str, Place]] = []
         for bound, score, near, p in bounds:
-            if len(top) == 2 and bound < top[1][0]:
+            if len(top) == 2 and bound < -top[1][0]:
                 break
             if near:
                 score += _NEAR_BONUS * math.exp(-_nearest_km(p, anchors) / 60.0)
-            top.append((score, p.id, p))
-            top.sort(key=lambda t: (-t[0], t[1]))
+            top.append((-score, p.id, p))
+            top.sort(key=_SCORE_ID)             # ties go to the smaller id
             del top[2:]
-        return top
+        return [(-score, pid, p) for score, pid, p in top]
 
     def _score(self, p: Place, s: _Span, admin1s: set[str]) -> float:
         """A candidate's score but for its distance to the document's other places."""
