@@ -71,7 +71,14 @@ _ADJ_WORD = re.compile(r"[\w'’.]+")
 _STOP_BETWEEN = re.compile(r";|\.\s")
 _CIVILIAN = re.compile(r"civilians?")
 _AGENT_BEFORE = re.compile(r"\b(?:by|to)\s+(?:the\s+)?$|\b(?:by|to)\s+[\w-]+\s+$")
-_PRONOUN_SUBJECT = re.compile(r"\s*(?:that\s+)?(?:it|they|its \w+|their \w+)\b")
+# "captured the stadium, the last pocket held by IS": the agent of another participle
+_OTHER_AGENT = re.compile(r"\b(?:\w+ed|held|led|run|known|seen|shown|won|fought|sought)\s+"
+                          r"(?:by|to)\s+(?:the\s+)?(?:[\w-]+\s+)?$")
+# "said on Thursday that they had taken": a short adverbial may stand before the pronoun
+_PRONOUN_SUBJECT = re.compile(r"\s*(?:(?:on|late|early|last|this|in|by)\s+\w+\s+(?:\w+\s+)?)?"
+                              r"(?:that\s+)?(?:it|they|its \w+|their \w+)\b")
+_CAUSE_BEFORE = re.compile(r"\b(?:killed|wounded|injured|died|dead)\s+(?:by|in|during|from)\s+"
+                           r"(?:the\s+|an?\s+)?$")
 _BETWEEN_AFTER = re.compile(r"\s+(?:\w+\s+)?between\b")
 _OBJECT_BEFORE = re.compile(r"\b(?:from|against|on|targeting|targeted|at)\s+(?:the\s+)?"
                             r"(?:[\w-]+\s+)?$")
@@ -80,7 +87,7 @@ _AN_APPOSITION = re.compile(r",\s*(?:a|an)\b")
 _APPOSITION = re.compile(r",\s*(?:a|an|the|which|who|whose|another|one|once|long|supported by|"
                          r"backed by|led by|aided by|joined by|along with|alongside|including)\b")
 _JOINED = re.compile(r"\s*(?:fighters|forces|troops|militants|units|militias)?\s*"
-                     r"(?:,|and|,\s*and)\s*(?:the\s+)?(?:allied\s+|other\s+)?"
+                     r"(?:,|and|,\s*and)\s*(?:the\s+|their\s+|its\s+)?(?:allied\s+|other\s+)?"
                      r"(?:[A-Z][\w-]+\s+)?")
 _LETTERS = re.compile(r"[a-z]+")
 _ALNUM = re.compile(r"[a-z0-9]+")
@@ -340,8 +347,11 @@ class EventBuilder:
         victims = {a.actor for a in ctx.actors if kill and a.start > kill.start()
                    and a.actor == "civilians"}
         counted_spans = [(x[0], x[3] + 40) for x in ctx.tolls]
+        # an actor just after a toll is counted in it ("killing 7 Turkish soldiers")
+        # unless the toll names it as the cause ("killed in Turkish air strikes")
         doers = [a for a in ctx.actors if a.actor != "civilians"
-                 and (t.type == "casualties" or not any(lo <= a.start < hi for lo, hi in counted_spans))]
+                 and (t.type == "casualties" or _CAUSE_BEFORE.search(s, 0, a.start)
+                      or not any(lo <= a.start < hi for lo, hi in counted_spans))]
         if t.type == "casualties":
             # the people named in a toll sentence are its victims; the killers are the
             # document's lead actor unless the sentence names one doing the killing
@@ -400,7 +410,8 @@ class EventBuilder:
         actor: list[str] = []
         after = [a for a in doers if a.start >= t.end]
         by = [a for a in after if _AGENT_BEFORE.search(s[max(t.end, a.start - 25):a.start])
-              and not CLAUSE_BREAK.search(s, t.end, a.start)]
+              and not CLAUSE_BREAK.search(s, t.end, a.start)
+              and not _OTHER_AGENT.search(s[t.end:a.start])]
         # the doer stands in the trigger's clause, after any reporting verb ("the army
         # said that rebels had entered": the army is the source, not the doer)
         breaks = clauses.before(t.start)
@@ -433,7 +444,7 @@ class EventBuilder:
                      and _side(self.lex, a.actor) in ENEMIES.get(_side(self.lex, loser[0]), ())]
             # "SDF fighters pulled out of Manbij as Turkish-backed forces advanced"
             gainer = named[0] if named else (_opponent(self.lex, loser[0], leads) if loser else "")
-            return tuple(x for x in loser if x), ((gainer,) if gainer else ())
+            return tuple(dict.fromkeys(x for x in loser if x)), ((gainer,) if gainer else ())
         if not actor and t.type != "attack":    # a car bomb has no default author
             actor = [lead] if lead else []
         actor = list(dict.fromkeys(actor))
@@ -496,8 +507,9 @@ class _Leads:
     rebels: str = "opposition"  # who generic "rebels" are in this document
 
 
-ENEMIES = {"opposition": ("government", "sdf"), "government": ("opposition", "isis"),
-           "sdf": ("opposition", "isis", "government"), "isis": ("government", "sdf")}
+ENEMIES = {"opposition": ("government", "sdf", "isis"), "government": ("opposition", "isis"),
+           "sdf": ("opposition", "isis", "government"),
+           "isis": ("government", "sdf", "opposition")}
 
 
 REBEL_FORCES = ("hts", "sna", "southern_operations_room")

@@ -358,3 +358,52 @@ def test_claiming_responsibility_is_not_reporting(extract):
     e = only(extract("Islamic State claimed responsibility for an ambush near Sukhnah that "
                      "killed nine soldiers."), "attack")
     assert e.actor == ("isis",) and e.fatalities == 9
+
+
+# -- reporting of 2016-2020: ISIS fronts, Turkish operations, pro-government militias --------
+
+def test_the_agent_of_another_participle_is_not_the_doer(extract):
+    e = only(extract("US-backed Syrian Democratic Forces captured Raqqa's stadium on Tuesday, "
+                     "the last pocket held by Islamic State in the city."), "control_change")
+    assert e.actor == ("sdf",) and e.from_actor == ("isis",)
+
+
+def test_rebels_fighting_islamic_state_take_it_as_their_opponent(extract):
+    evs = extract("Turkish-backed Syrian rebels said on Thursday they had taken full control "
+                  "of al-Bab, Islamic State's last stronghold in the province. "
+                  "The rebels also captured Qabasin.")
+    first, second = [e for e in evs if e.type == "control_change"]
+    assert first.actor == ("sna",) and first.from_actor == ("isis",)   # the speaker acts
+    assert second.from_actor == ("isis",)      # the document's enemy, not the usual one
+
+
+def test_an_actor_named_as_the_cause_of_a_toll_is_the_doer(extract):
+    e = only(extract("At least 12 civilians were killed in Turkish air strikes on al-Bab."),
+             "airstrike")
+    assert e.actor == ("turkey",) and e.fatalities == 12
+    e = only(extract("An air strike killed seven Turkish soldiers near Saraqib."), "airstrike")
+    assert "turkey" not in e.actor and e.target == ("turkey",)
+
+
+def test_allies_joined_by_a_possessive_act_together(extract):
+    e = only(extract("Turkish forces and their Syrian rebel allies shelled Ras al-Ain."),
+             "shelling")
+    assert set(e.actor) == {"turkey", "opposition"}
+
+
+@pytest.mark.parametrize("phrase,actor", [
+    ("Fifth Corps fighters", "syrian_government"),
+    ("The National Defence Forces", "syrian_government"),
+    ("Wagner Group fighters", "russia"),
+    ("Ankara-backed Syrian fighters", "sna"),
+])
+def test_militias_on_each_side(extract, phrase, actor):
+    e = only(extract(f"{phrase} captured Maadan on Friday."), "control_change")
+    assert e.actor == (actor,)
+
+
+def test_a_withdrawal_cedes_once_per_side(extract):
+    e = only(extract("HTS-led rebels had held the area for years. Government forces entered "
+                     "Khan Shaykhun after jihadists and allied rebels pulled out of the town."),
+             "control_change")
+    assert e.from_actor == ("hts",)        # "jihadists" and the HTS-led "rebels": one side
