@@ -43,7 +43,9 @@ DEATH_OF = re.compile(r"\b(?:death|killing|assassination) of (?:a |an |the )?(?:
                       r"prominent )?(?:[A-Z][\w-]+\s+){0,4}", re.I)
 AREA_WORDS = re.compile(r"\b(?:areas|territories|territory|regions|positions|villages|towns)\b",
                         re.I)
-LIST_GAP = re.compile(r"\s*(?:,|and|or|,\s*and|,\s*as well as|as well as)\s*(?:the\s+)?"
+LIST_GAP = re.compile(r"\s*(?:(?:city|town|village|province|countryside|governorate|district|"
+                      r"airport|airbase)\s*)?(?:,|and|or|,\s*and|,\s*as well as|as well as)\s*"
+                      r"(?:(?:on|in|at|against)\s+)?(?:the\s+)?"
                       r"(?:(?:[a-z]+\s+){0,2}(?:city|town|village|outskirts|countryside|"
                       r"district|neighbou?rhood|airbase|base) of\s+|(?:(?:several|many|dozens|"
                       r"two|three|four|five|\d+)\s+)?(?:more|others?)\s+(?:in|at|near)\s+)?",
@@ -72,16 +74,27 @@ _STOP_BETWEEN = re.compile(r";|\.\s")
 _CIVILIAN = re.compile(r"civilians?")
 _AGENT_BEFORE = re.compile(r"\b(?:by|to)\s+(?:the\s+)?$|\b(?:by|to)\s+[\w-]+\s+$")
 # "captured the stadium, the last pocket held by IS": the agent of another participle
-_OTHER_AGENT = re.compile(r"\b(?:\w+ed|held|led|run|known|seen|shown|won|fought|sought)\s+"
+_OTHER_AGENT = re.compile(r"\b(?!claimed\b)(?:\w+ed|held|led|run|known|seen|shown|won|fought|"
+                          r"sought)\s+"
                           r"(?:by|to)\s+(?:the\s+)?(?:[\w-]+\s+)?$")
 # "said on Thursday that they had taken": a short adverbial may stand before the pronoun
 _PRONOUN_SUBJECT = re.compile(r"\s*(?:(?:on|late|early|last|this|in|by)\s+\w+\s+(?:\w+\s+)?)?"
                               r"(?:that\s+)?(?:it|they|its \w+|their \w+)\b")
-_CAUSE_BEFORE = re.compile(r"\b(?:killed|wounded|injured|died|dead)\s+(?:by|in|during|from)\s+"
-                           r"(?:the\s+|an?\s+)?$")
+_CAUSE_BEFORE = re.compile(r"\bby\s+(?:the\s+)?$|\b(?:killed|wounded|injured|died|dead)\s+"
+                           r"(?:in|during|from)\s+(?:the\s+|an?\s+)?$")
+# "..., an attack claimed by Islamic State": who owned up to the event just told
+_CLAIMED_BY = re.compile(r",\s*(?:an?|the)\s+(?:\w+\s+){0,2}(?:attack|bombing|blast|explosion|"
+                         r"strike|assault|ambush)\s+(?:later\s+|since\s+)?claimed\s+by\s+"
+                         r"(?:the\s+)?$")
 _BETWEEN_AFTER = re.compile(r"\s+(?:\w+\s+)?between\b")
+# the object of the trigger: after a preposition, or right after it ("struck a Syrian
+# army position": the slice then starts at the trigger's end)
 _OBJECT_BEFORE = re.compile(r"\b(?:from|against|on|targeting|targeted|at)\s+(?:the\s+)?"
-                            r"(?:[\w-]+\s+)?$")
+                            r"(?:[\w-]+\s+)?$|^\s+(?:an?|the|its|their)?\s*$")
+# "government troops backed by Russian jets seized": the backer is not the doer
+_BACKER_BEFORE = re.compile(r"\b(?:backed|supported|aided|assisted|helped|covered|escorted)\s+"
+                            r"by\s+(?:the\s+)?(?:[\w-]+\s+)?$|\bwith (?:the )?(?:support|"
+                            r"backing|help|cover) (?:of|from)\s+(?:the\s+)?$")
 _HELD_AFTER = re.compile(r"\s+(?:had\s+)?(?:held|controlled|occupied|defended)\b")
 _AN_APPOSITION = re.compile(r",\s*(?:a|an)\b")
 _APPOSITION = re.compile(r",\s*(?:a|an|the|which|who|whose|another|one|once|long|supported by|"
@@ -375,7 +388,8 @@ class EventBuilder:
                                                       if lead else ())
             actor = tuple(a for a in actor if a)
         else:
-            actor, target = self._roles(s, t, doers, ctx.leads, ctx.clauses)
+            places = frozenset(x.start - ctx.sent.start for x in ctx.mentions)
+            actor, target = self._roles(s, t, doers, ctx.leads, ctx.clauses, places)
             counted = [a.actor for a in ctx.actors if a.actor != "civilians" and kill
                        and any(lo <= a.start < hi for lo, hi in counted_spans)]
             if counted:         # "seven Turkish soldiers were killed by Syrian shelling"
@@ -404,9 +418,11 @@ class EventBuilder:
                      status=ctx.status, attributed_to=ctx.attributed, fatalities=fat, fatalities_qualifier=qual,
                      evidence=(Evidence(s, ev_start, ev_end),), confidence=conf)
 
-    def _roles(self, s: str, t: _Trigger, doers: list[_Actor], leads: _Leads, clauses: _Clauses
-               ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Who acts and who is acted upon, from word order and the sides table."""
+    def _roles(self, s: str, t: _Trigger, doers: list[_Actor], leads: _Leads, clauses: _Clauses,
+               places: frozenset[int] = frozenset()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Who acts and who is acted upon, from word order and the sides table; ``places``:
+        where the sentence's place mentions start ("captured Ankara" names a place, not
+        the state as a target)."""
         actor: list[str] = []
         after = [a for a in doers if a.start >= t.end]
         by = [a for a in after if _AGENT_BEFORE.search(s[max(t.end, a.start - 25):a.start])
@@ -424,11 +440,15 @@ class EventBuilder:
             floor = max([m.end() for m in breaks[:-1]] + [0])
         before = [a for a in doers if floor <= a.start < t.start and a.end <= t.end
                   and not _in_apposition(s, a, t)]
+        backed = [a for a in before if _BACKER_BEFORE.search(s, max(0, a.start - 40), a.start)]
+        if backed and len(backed) < len(before):
+            before = [a for a in before if a not in backed]
         if not before and _PRONOUN_SUBJECT.match(s[floor:t.start]):
             # "the SDF announced it had captured Raqqa": the speaker is the doer
             before = [a for a in doers if a.end <= floor and not _in_apposition(s, a, t)][-1:]
         if t.text.endswith((" by", " to")) and after:
             by = after          # "was taken by X", "fell to X": the agent comes next
+        by = by or [a for a in after if _CLAIMED_BY.search(s, t.end, a.start)][:1]
         if t.voice == "passive" or (by and t.voice in ("nominal", "active")):
             actor = [a.actor for a in by[:1]] or [a.actor for a in after[:1]]
             actor = _coordinated(actor, by or after, s)
@@ -458,7 +478,7 @@ class EventBuilder:
         # the target is named after the trigger as its object: "captured A from X",
         # "strikes against X", "targeting X positions"; otherwise the actor's opponent
         side = _side(self.lex, actor[0]) if actor else ""
-        objects = [a.actor for a in after if a.actor not in actor
+        objects = [a.actor for a in after if a.actor not in actor and a.start not in places
                    and _side(self.lex, a.actor) != side
                    and _OBJECT_BEFORE.search(s[max(t.end, a.start - 30):a.start])]
         holders = [a.actor for a in after if a.actor not in actor

@@ -407,3 +407,35 @@ def test_a_withdrawal_cedes_once_per_side(extract):
                      "Khan Shaykhun after jihadists and allied rebels pulled out of the town."),
              "control_change")
     assert e.from_actor == ("hts",)        # "jihadists" and the HTS-led "rebels": one side
+
+
+def test_a_backer_is_not_the_doer(extract):
+    evs = [e for e in extract("Government troops backed by Russian jets seized Busra al-Harir "
+                              "and Nahta.") if e.type == "control_change"]
+    assert [e.mention.text for e in evs] == ["Busra al-Harir", "Nahta"]
+    assert all(e.actor == ("syrian_government",) for e in evs)
+
+
+def test_handing_over_a_place_cedes_it(extract):
+    e = only(extract("Rebels agreed on Friday to hand over the Nasib border crossing to "
+                     "government forces."), "control_change")
+    assert e.from_actor == ("opposition",) and e.to_actor == ("syrian_government",)
+
+
+def test_the_object_right_after_the_trigger_is_the_target(extract):
+    e = only(extract("Israeli jets struck a Syrian army position near Quneitra."), "airstrike")
+    assert e.actor == ("israel",) and e.target == ("syrian_government",)
+    e = only(extract("Rebels captured Ankara Street in Saraqib."), "control_change")
+    assert e.target == ("syrian_government",)   # a street named after a capital: no target
+
+
+def test_a_suicide_bomber_and_who_claimed_the_attack(extract):
+    e = only(extract("A suicide bomber killed four people in Manbij, an attack claimed by "
+                     "Islamic State."), "attack")
+    assert e.mention.text == "Manbij" and e.actor == ("isis",)
+
+
+def test_a_list_that_repeats_its_preposition(extract):
+    evs = extract("Warplanes carried out air strikes on the outskirts of Idlib city and on "
+                  "Ariha.")
+    assert [e.mention.text for e in evs if e.type == "airstrike"] == ["Idlib", "Ariha"]
