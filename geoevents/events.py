@@ -62,7 +62,8 @@ NOT_OBJECT = re.compile(r"\b(?:had|has|have|was|were|is|are|been|being|near|outs
                         r"(?:north|south|east|west)\w*(?:-\w+)? of)\b", re.I)
 ANAPHORA = re.compile(r"\bthe (city|town|capital|provincial capital|village)\b(?! of\b)",
                       re.I | re.ASCII)   # ASCII: a Turkish ı or İ is not an i
-ANAPHOR_LEVELS = {"city": ("city", "town"), "town": ("town", "city"), "village": ("village", "town"),
+ANAPHOR_LEVELS = {"city": ("city", "town"), "town": ("town", "city", "village"),
+                  "village": ("village", "town"),
                   "capital": ("city",), "provincial capital": ("city",)}
 GROUND_FORCES = frozenset({"syrian_government", "hts", "opposition", "sna", "sdf", "isis",
                            "southern_operations_room", "iran_backed_militias", "hezbollah"})
@@ -80,6 +81,7 @@ _OTHER_AGENT = re.compile(r"\b(?!claimed\b)(?:\w+ed|held|led|run|known|seen|show
 # "said on Thursday that they had taken": a short adverbial may stand before the pronoun
 _PRONOUN_SUBJECT = re.compile(r"\s*(?:(?:on|late|early|last|this|in|by)\s+\w+\s+(?:\w+\s+)?)?"
                               r"(?:that\s+)?(?:it|they|its \w+|their \w+)\b")
+_POSSESSOR = re.compile(r"\b(?:its|their)\s+$")
 _CAUSE_BEFORE = re.compile(r"\bby\s+(?:the\s+)?$|\b(?:killed|wounded|injured|died|dead)\s+"
                            r"(?:in|during|from)\s+(?:the\s+|an?\s+)?$")
 # "..., an attack claimed by Islamic State": who owned up to the event just told
@@ -443,8 +445,11 @@ class EventBuilder:
         backed = [a for a in before if _BACKER_BEFORE.search(s, max(0, a.start - 40), a.start)]
         if backed and len(backed) < len(before):
             before = [a for a in before if a not in backed]
-        if not before and _PRONOUN_SUBJECT.match(s[floor:t.start]):
-            # "the SDF announced it had captured Raqqa": the speaker is the doer
+        owned = len(before) == 1 and s[before[0].start:before[0].end].islower() and \
+            _POSSESSOR.search(s, max(0, before[0].start - 6), before[0].start)
+        if (not before or owned) and _PRONOUN_SUBJECT.match(s[floor:t.start]):
+            # "the SDF announced it had captured Raqqa", "Israel said its troops had
+            # entered": the speaker is the doer
             before = [a for a in doers if a.end <= floor and not _in_apposition(s, a, t)][-1:]
         if t.text.endswith((" by", " to")) and after:
             by = after          # "was taken by X", "fell to X": the agent comes next

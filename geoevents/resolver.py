@@ -144,6 +144,13 @@ def _nearest_km(p: Place, anchors: list[tuple[float, float]]) -> float:
                           for alat, alon in anchors]))
 
 
+# capitalised English words that open a sentence before a name (transliterated articles
+# such as "As", "An", "At" fold to nothing and never reach this test)
+_ENGLISH_LEADS = frozenset({"In", "On", "From", "To", "Of", "By", "For", "With", "Into", "Near",
+                            "Outside", "Around", "And", "But", "Or", "If", "Since", "After",
+                            "Before", "During", "While", "Across", "Inside", "Over"})
+
+
 def _well_formed(surface: str, names: list[str], articled: bool) -> bool:
     """The guards that read only the name as written (so their verdict is remembered with
     its spelling): place names are capitalised (or Arabic), not acronyms, and hold no
@@ -155,6 +162,8 @@ def _well_formed(surface: str, names: list[str], articled: bool) -> bool:
         return False
     if not any(w[:1].isupper() or not w[:1].isascii() for w in names):
         return False
+    if len(names) > 1 and first in _ENGLISH_LEADS:
+        return False        # "In Deraa, gunmen ...": not the village of Ain Dara
     if len(names) == 1:
         if plain(first) in not_places() and not articled:
             return False    # "Bab" alone is a gate; "al-Bab" is the town
@@ -171,7 +180,7 @@ def _context_of(cands: list[Place]) -> tuple[Optional[Place], str]:
         p = cands[0]
         if p.country != "SY":
             return None, ""
-        return p, p.admin1 if p.level in ("city", "admin1") else ""
+        return p, p.admin1 if p.level in ("city", "admin1", "region") else ""
     syrian = [p for p in cands if p.country == "SY"]
     if syrian and all(p.level in ("city", "admin1") for p in syrian):
         return None, syrian[0].admin1

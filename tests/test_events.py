@@ -439,3 +439,29 @@ def test_a_list_that_repeats_its_preposition(extract):
     evs = extract("Warplanes carried out air strikes on the outskirts of Idlib city and on "
                   "Ariha.")
     assert [e.mention.text for e in evs if e.type == "airstrike"] == ["Idlib", "Ariha"]
+
+
+def test_a_state_speaking_of_its_troops_is_the_doer(extract):
+    e = only(extract("Israel said its troops had entered the buffer zone on the Golan Heights."),
+             "advance")
+    assert e.actor == ("israel",)
+
+
+def test_the_town_named_earlier_in_the_same_sentence(extract):
+    e = only(extract("Rebels launched a counter-attack on Kafr Nabuda and retook the town from "
+                     "government forces."), "control_change")
+    assert e.mention.place.name == "Kafr Nabudah" and e.to_actor == ("opposition",)
+
+
+@pytest.mark.parametrize("sentence,actor", [
+    ("At least 40 people were killed in a suspected chemical attack on Douma.", ()),
+    ("Pro-government militiamen opened fire on a convoy in Ramouseh.", ("syrian_government",)),
+])
+def test_attacks_that_are_not_offensives(extract, sentence, actor):
+    e = only(extract(sentence), "attack")
+    assert e.actor == actor
+
+
+def test_us_backed_fighters_are_the_sdf(extract):
+    e = only(extract("US-backed fighters advanced on al-Bukamal."), "advance")
+    assert e.actor == ("sdf",)

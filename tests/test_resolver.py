@@ -214,3 +214,18 @@ def test_spelling_memory_stays_bounded(monkeypatch):
     first = r(Document("a", text))
     assert len(r._surface_cache) <= 3 and len(r._run_cache) <= 3
     assert r(Document("a", text)) == first
+
+
+def test_an_english_word_opening_a_sentence_is_not_part_of_a_name(resolve):
+    ms = resolve("In Deraa, gunmen shot a former commander.")
+    assert [(m.text, m.place.admin1) for m in ms] == [("Deraa", "Daraa")]   # not Ain Dara
+
+
+def test_the_party_is_not_the_town(resolve):
+    ms = resolve("Protesters in Sweida stormed offices of the ruling Baath party.")
+    assert [m.text for m in ms] == ["Sweida"]
+
+
+def test_a_named_region_puts_its_governorate_in_context(resolve):
+    ms = resolve("Fighters left al-Amiriyah for the western Aleppo countryside.")
+    assert ms[0].text == "al-Amiriyah" and ms[0].place.admin1 == "Aleppo"
