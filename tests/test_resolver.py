@@ -229,3 +229,13 @@ def test_the_party_is_not_the_town(resolve):
 def test_a_named_region_puts_its_governorate_in_context(resolve):
     ms = resolve("Fighters left al-Amiriyah for the western Aleppo countryside.")
     assert ms[0].text == "al-Amiriyah" and ms[0].place.admin1 == "Aleppo"
+
+
+@pytest.mark.parametrize("sentence,name", [
+    ("Regime forces captured Sheikh Saeed in eastern Aleppo.", "Sheikh Saeed"),
+    ("Shelling hit Haydariya and Jabal Badro in Aleppo.", "Haydariya"),
+])
+def test_the_eastern_aleppo_districts_of_the_siege(resolve, sentence, name):
+    m = resolve(sentence)[0]
+    assert m.place.name == name and m.place.level == "neighbourhood" and \
+        m.place.admin1 == "Aleppo"
