@@ -442,7 +442,9 @@ class EventBuilder:
             floor = max([m.end() for m in breaks[:-1]] + [0])
         before = [a for a in doers if floor <= a.start < t.start and a.end <= t.end
                   and not _in_apposition(s, a, t)]
-        backed = [a for a in before if _BACKER_BEFORE.search(s, max(0, a.start - 40), a.start)]
+        # ... unless the trigger is the backing itself ("backed by coalition air strikes")
+        backed = [a for a in before if _BACKER_BEFORE.search(s, max(0, a.start - 40), a.start)
+                  and not (t.voice == "nominal" and not s[a.end:t.start].strip())]
         if backed and len(backed) < len(before):
             before = [a for a in before if a not in backed]
         owned = len(before) == 1 and s[before[0].start:before[0].end].islower() and \

@@ -66,7 +66,7 @@ LOCATIVE = re.compile(r"\b(?:in|into|inside|across|at|near|from|to|toward|toward
                       r"throughout|on|of|over)\s+(?:the\s+)?(?:northern\s+|southern\s+|"
                       r"eastern\s+|western\s+)?$", re.I)
 ACTOR_VERB = re.compile(r"^\s*(?:,[^,]{0,80},\s*)?(?:has|have|had|is|was|will|would|"
-                        r"said|says|fears|feared|responded|warned|backs|backed|supports|"
+                        r"said|says|fears|feared|responded|warned|backs|backed|supports|began|begins|started|"
                         r"supported|struck|launched|denied|condemned|called|wants|sees|"
                         r"faces|threatened|intervened|announced|accused|demanded|sent|"
                         r"deployed|urged|mediated|brokered|controls|to\s+\w+)\b", re.I)

@@ -465,3 +465,22 @@ def test_attacks_that_are_not_offensives(extract, sentence, actor):
 def test_us_backed_fighters_are_the_sdf(extract):
     e = only(extract("US-backed fighters advanced on al-Bukamal."), "advance")
     assert e.actor == ("sdf",)
+
+
+def test_driving_a_force_out_of_a_place_captures_it(extract):
+    e = only(extract("The YPG, backed by US-led coalition air strikes, drove Islamic State out "
+                     "of Kobani."), "control_change")
+    assert e.mention.text == "Kobani" and e.actor == ("sdf",) and e.from_actor == ("isis",)
+
+
+def test_a_backing_that_is_itself_the_trigger_keeps_its_actor(extract):
+    e = only(extract("Rebels, backed by Turkish air strikes on Tal Rifaat, advanced."),
+             "airstrike")
+    assert e.actor == ("turkey",)
+
+
+def test_a_state_that_began_strikes_is_not_their_place(extract):
+    evs = extract("Troops broke the siege of Kuweires airbase in November, their first big "
+                  "gain since Russia began air strikes.")
+    assert [(e.type, e.mention.text) for e in evs] == [("siege", "Kuweires airbase")]
+    assert "Russia" not in {e.mention.text for e in extract("Russia began air strikes.")}

@@ -239,3 +239,9 @@ def test_the_eastern_aleppo_districts_of_the_siege(resolve, sentence, name):
     m = resolve(sentence)[0]
     assert m.place.name == name and m.place.level == "neighbourhood" and \
         m.place.admin1 == "Aleppo"
+
+
+def test_the_prison_of_the_2022_break_out(resolve):
+    ms = resolve("Islamic State militants attacked Ghweiran prison in Hasakah.")
+    assert [(m.text, m.place.level, m.place.admin1) for m in ms] == [
+        ("Ghweiran prison", "facility", "Al-Hasakah"), ("Hasakah", "city", "Al-Hasakah")]
