@@ -97,7 +97,9 @@ _LISTED = re.compile(r"\s*(?:,|and|,\s*and)\s*")
 _LISTED_OR = re.compile(r"\s*(?:,|and|,\s*and|or)\s*")
 _AGENT_BEFORE = re.compile(r"\b(?:by|with|between)\s+$")
 _PLACE_BEFORE = re.compile(r"(?:town|village|city|district|area|province) of\s+$|"
-                           r"\b(?:in|near|at|into|from|outskirts of)\s+$")
+                           r"\b(?:in|near|at|into|from|outskirts of|captured|seized|shelled|"
+                           r"bombed|struck|stormed|entered|besieged|encircled|retook|"
+                           r"recaptured|overran)\s+$")
 _PLACE_AFTER = re.compile(r"\s+(?:province|countryside|district|governorate|airport)")
 _SEGMENT = re.compile(r"\s*(?:highway|motorway|road)?\s*(?:between|from)\s+(.+?)\s+(?:and|to)\s+"
                       r"(.+?)(?=[,.;]|\s+(?:in|on|at|near|which|that|was|is|has)\b|$)")
@@ -558,6 +560,8 @@ class Resolver:
             score += 4.0
         if p.id in s.exact:
             score += 2.5        # "Daraya" is Darayya, not Daraa, though both fold alike
+            if s.form == plain(p.name):
+                score += 0.5    # "Baghuz" is Baghuz before a village that also goes by it
         if p.country == "SY":
             score += 0.5
         within = s.within

@@ -245,3 +245,14 @@ def test_the_prison_of_the_2022_break_out(resolve):
     ms = resolve("Islamic State militants attacked Ghweiran prison in Hasakah.")
     assert [(m.text, m.place.level, m.place.admin1) for m in ms] == [
         ("Ghweiran prison", "facility", "Al-Hasakah"), ("Hasakah", "city", "Al-Hasakah")]
+
+
+@pytest.mark.parametrize("sentence,name,admin1", [
+    ("Government forces shelled Harem and nearby villages.", "Harem", "Idlib"),  # an English word
+    ("Rebels captured al-Eis south of Aleppo.", "Ash Shaykh 'Isa", "Aleppo"),
+    ("Fighting spread to Wadi Barada.", "Wadi Barada", "Rif Dimashq"),
+    ("The SDF besieged Baghuz.", "Baghuz", "Deir ez-Zor"),   # Kasan also goes by Baghuz
+])
+def test_names_of_the_later_war(resolve, sentence, name, admin1):
+    ms = resolve(sentence)
+    assert (ms[0].place.name, ms[0].place.admin1) == (name, admin1)
