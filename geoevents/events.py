@@ -30,7 +30,7 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
                 "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
                 "a dozen": 12}
 VAGUE_NUMBERS = ("dozens", "scores", "hundreds", "thousands", "several", "many", "some")
-_NUM = r"(\d[\d,]*|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r"|" + \
+_NUM = r"(\d(?:[\d,]*\d)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r"|" + \
        "|".join(VAGUE_NUMBERS) + r")"
 TOLL = re.compile(r"\b(?:(at least|more than|over|nearly|almost|around|about|some|up to)\s+)?"
                   + _NUM + r"(?:\s+(?:more\s+)?(?:of\s+(?:the\s+)?)?([a-z]+(?:\s+[a-z]+)?))?", re.I)
@@ -601,8 +601,9 @@ def _tolls(s: str) -> list[tuple[int, Optional[int], Optional[str], int]]:
     for m in TOLL.finditer(s):
         raw = m.group(2).lower()
         following = " ".join(_LETTERS.findall(s[m.end(2):m.end(2) + 60].lower())[:5])
-        if NOT_COUNT.match(following):
-            continue            # "14 November", "10 kilometres", "three years"
+        if NOT_COUNT.match(following) or _MONTH_BEFORE.search(s, max(0, m.start(2) - 12),
+                                                               m.start(2)):
+            continue            # "14 November", "Nov. 29", "10 kilometres", "three years"
         if not _VICTIM_WORD.search(following) and \
                 not KILL.match(following):
             continue
@@ -614,6 +615,9 @@ def _tolls(s: str) -> list[tuple[int, Optional[int], Optional[str], int]]:
             n = NUMBER_WORDS[raw]
         else:
             n = None
+        times = _MULTIPLIER.match(s, m.end(2))
+        if n is not None and times:             # "two dozen", "three hundred"
+            n *= {"dozen": 12, "hundred": 100, "thousand": 1000}[times.group(1).lower()]
         qual = m.group(1).lower() if m.group(1) else (raw if n is None else None)
         out.append((m.start(), n, qual, m.end()))
     for m in TOLL_AT.finditer(s):       # "put the death toll since Wednesday at 311"
@@ -621,6 +625,9 @@ def _tolls(s: str) -> list[tuple[int, Optional[int], Optional[str], int]]:
     return sorted(out)
 
 
+_MONTH_BEFORE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+$",
+                           re.I)
+_MULTIPLIER = re.compile(r"\s+(dozen|hundred|thousand)\b", re.I)
 NOT_COUNT = re.compile(r"(?:january|february|march|april|may|june|july|august|september|"
                        r"october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|"
                        r"km|kilomet|mile|year|month|week|day|hour|minute|percent|per)", re.I)

@@ -484,3 +484,14 @@ def test_a_state_that_began_strikes_is_not_their_place(extract):
                   "gain since Russia began air strikes.")
     assert [(e.type, e.mention.text) for e in evs] == [("siege", "Kuweires airbase")]
     assert "Russia" not in {e.mention.text for e in extract("Russia began air strikes.")}
+
+
+@pytest.mark.parametrize("sentence,n", [
+    ("Russian jets struck Atarib on Nov. 29, killing a dozen people.", 12),   # not the date
+    ("Government forces shelled Ariha, killing more than two dozen civilians.", 24),
+    ("Air strikes on Idlib killed three hundred people.", 300),
+    ("Russian jets struck Atarib, killing 1,200 people.", 1200),
+])
+def test_tolls_in_words_multiples_and_after_dates(extract, sentence, n):
+    e = [e for e in extract(sentence) if e.type in ("airstrike", "shelling")][0]
+    assert e.fatalities == n
