@@ -668,7 +668,9 @@
   /** Pan to a search result and open its popup (the drawn marker's when there is one). */
   GeoEvents.prototype.showResult = function (r) {
     var self = this, target = null, layer = r.kind === 'control' ? this.layers.control : this.layers.events;
-    this.map.setView(r.latlng, Math.max(this.map.getZoom(), 10));
+    // without animation: the view and every zoom handler settle before the popup opens,
+    // so a layer redrawn at the end of a zoom cannot close it again
+    this.map.setView(r.latlng, Math.max(this.map.getZoom(), 10), {animate: false});
     if (layer && this.map.hasLayer(layer)) {
       layer.eachLayer(function (l) {
         var p = (l.feature && l.feature.properties) || {};
