@@ -33,7 +33,8 @@ DIRECTIONS = frozenset({"north", "south", "east", "west", "northern", "southern"
 NAME_WORDS = frozenset({"countryside", "province", "governorate", "city", "airport", "airbase",
                         "air", "base", "highway", "motorway", "road", "crossing", "border",
                         "prison", "international", "military", "of", "and", "plain",
-                        "mountains", "heights", "desert", "old", "new", "district", "camp"})
+                        "mountains", "heights", "desert", "old", "new", "district", "camp", "dam",
+                        "valley", "river", "lake"})
 _LOWER_IN_NAME = NAME_WORDS | DIRECTIONS
 SALIENT_LEVELS = frozenset({"country", "admin1", "city", "region", "road", "facility"})
 LEVEL_PRIOR = {"country": 5.0, "city": 3.0, "road": 4.0, "admin1": 3.5, "region": 3.5,
@@ -78,7 +79,9 @@ _TITLE = (r"\b(?:President|[Ll]eader|[Cc]ommander|[Mm]inister|[Ee]nvoy|"
           r"[Ss]pokes(?:man|woman|person)|General|Gen\.|Colonel|Brigadier|"
           r"[Cc]hief|Secretary|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|named|[Jj]ournalist|"
           r"[Aa]ctivist|[Cc]leric|[Ee]mir|[Pp]remier)\s")
-_PERSON_TITLE = re.compile(_TITLE + r"\s*(?:[A-Z][\w'’-]+\s+){0,2}$")
+# "envoy Staffan de Mistura": a title, then up to three names and their particles
+_PERSON_TITLE = re.compile(_TITLE + r"\s*(?:(?:[A-Z][\w'’-]+|de|van|von|di|da|du|le|la)\s+)"
+                           r"{0,3}$")
 # One pass over a document finds the "town of X" cues and the titles, so that the title
 # regex runs only before names with a title in reach
 _TEXT_SCAN = Scanner([_PLACE_CUE, re.compile(_TITLE)])

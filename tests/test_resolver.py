@@ -256,3 +256,16 @@ def test_the_prison_of_the_2022_break_out(resolve):
 def test_names_of_the_later_war(resolve, sentence, name, admin1):
     ms = resolve(sentence)
     assert (ms[0].place.name, ms[0].place.admin1) == (name, admin1)
+
+
+@pytest.mark.parametrize("sentence,found", [
+    ("UN envoy Staffan de Mistura led talks on Aleppo.", [("Aleppo", "Aleppo")]),
+    ("Homsi families returned to Baba Amr.", [("Baba Amr", "Baba Amr")]),     # a demonym
+    ("The Tishreen dam and the Tabqa dam were contested.",
+     [("Tishreen dam", "Tishrin Dam"), ("Tabqa dam", "Tabqa Dam")]),          # "dam" in a name
+    ("Residents of Deir ez-Zor's Joura district returned.",
+     [("Deir ez-Zor", "Deir ez-Zor"), ("Joura", "Joura")]),
+    ("Students at Tishreen University in Latakia protested.", [("Latakia", "Latakia")]),
+])
+def test_people_demonyms_and_named_works(resolve, sentence, found):
+    assert [(m.text, m.place.name) for m in resolve(sentence)] == found
