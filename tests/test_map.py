@@ -334,7 +334,7 @@ def _open(browser, path: Path, fragment: str = ""):
     page.on("request", lambda req: None if req.url.split(":", 1)[0] in ("file", "data", "about")
             else foreign.append(req.url))
     page.goto(path.resolve().as_uri() + fragment)
-    page.wait_for_function("window.geoevents !== undefined && window.geoeventsMap !== undefined")
+    page.wait_for_function("window.geoevents !== undefined && window.geoeventsMap !== undefined", polling=100)
     page.wait_for_timeout(200)
     return page, errors, foreign
 
@@ -405,7 +405,7 @@ def test_browser_popup_escapes_payload(browser, tmp_path, events, boundaries):
         }""")
         page.mouse.click(x, y)
         page.wait_for_function("document.querySelector('.leaflet-popup-content') && "
-                               "document.querySelector('.leaflet-popup-content').innerText.indexOf('Homs') >= 0")
+                               "document.querySelector('.leaflet-popup-content').innerText.indexOf('Homs') >= 0", polling=100)
         link = page.evaluate("""() => { var a = document.querySelector('.leaflet-popup-content a');
             return a && [a.getAttribute('href'), a.getAttribute('rel'), a.getAttribute('target')]; }""")
         assert link == ["https://example.org/a", "noopener noreferrer", "_blank"]
@@ -595,7 +595,7 @@ def test_browser_search_and_history_popup(browser, tmp_path, slider_events, slid
         page.fill(".ge-search-input", "Saraqib")
         page.press(".ge-search-input", "Enter")
         page.wait_for_function("document.querySelector('.leaflet-popup-content') && "
-                               "document.querySelector('.leaflet-popup-content').innerText.indexOf('Saraqib') === 0")
+                               "document.querySelector('.leaflet-popup-content').innerText.indexOf('Saraqib') === 0", polling=100)
         text = page.inner_text(".leaflet-popup-content")
         assert HISTORY_XSS in text and 'Outlet "<b>x</b>"' in text
         assert page.evaluate("document.querySelectorAll('.leaflet-popup-content img').length") == 0
@@ -744,7 +744,7 @@ def test_browser_clusters_large_map(browser, tmp_path):
     render_map(events, out, boundaries={"type": "FeatureCollection", "features": []})
     page, errors, foreign = _open(browser, out)
     try:
-        page.wait_for_function("window.geoeventsReady === true")
+        page.wait_for_function("window.geoeventsReady === true", polling=100)
         ev = "window.geoevents.layers.events"
         assert page.evaluate(f"{ev} instanceof GeoEvents.ClusteredEvents")
         assert page.evaluate("window.geoeventsMap.getZoom()") < gmap.CLUSTER_MAX_ZOOM
@@ -768,15 +768,15 @@ def test_browser_clusters_large_map(browser, tmp_path):
             return [pt.x + r.left, pt.y + r.top];
         }}""")
         page.mouse.click(x, y)
-        page.wait_for_function(f"window.geoeventsMap.getZoom() > {z0}")
+        page.wait_for_function(f"window.geoeventsMap.getZoom() > {z0}", polling=100)
 
         # zoomed in to a city: individual glyphs, no clusters
         page.evaluate(f"void window.geoeventsMap.setView([{ALEPPO[1]}, {ALEPPO[0]}], {gmap.CLUSTER_MAX_ZOOM}, {{animate: false}})")
-        page.wait_for_function(f"{ev}.clusters.getLayers().length === 0")
+        page.wait_for_function(f"{ev}.clusters.getLayers().length === 0", polling=100)
         assert page.evaluate(f"{ev}.glyphs.getLayers().length") >= 5000 // 3
         # popups work and escape
         page.evaluate(f"void window.geoeventsMap.setView([{XSS_SPOT[1]}, {XSS_SPOT[0]}], 13, {{animate: false}})")
-        page.wait_for_function(f"{ev}.clusters.getLayers().length === 0 && {ev}.glyphs.getLayers().length > 0")
+        page.wait_for_function(f"{ev}.clusters.getLayers().length === 0 && {ev}.glyphs.getLayers().length > 0", polling=100)
         x, y = page.evaluate(f"""() => {{
             var m = window.geoeventsMap, pt = null;
             {ev}.eachLayer(function (l) {{
@@ -798,7 +798,7 @@ def test_browser_clusters_large_map(browser, tmp_path):
 
         # back out: clusters again
         page.evaluate("void window.geoeventsMap.setZoom(7, {animate: false})")
-        page.wait_for_function(f"{ev}.clusters.getLayers().length > 0")
+        page.wait_for_function(f"{ev}.clusters.getLayers().length > 0", polling=100)
         assert errors == [] and foreign == []
     finally:
         page.close()

@@ -101,7 +101,7 @@ def _inspect(browser, page_path: Path) -> dict:
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(page_path.resolve().as_uri())
-    page.wait_for_function("window.geoevents !== undefined && window.geoeventsMap !== undefined")
+    page.wait_for_function("window.geoevents !== undefined && window.geoeventsMap !== undefined", polling=100)
     popups = page.evaluate("""() => {
         var out = [], ge = window.geoevents, m = window.geoeventsMap;
         ['events', 'control'].forEach(function (name) {
