@@ -22,7 +22,7 @@ from typing import NamedTuple, Optional
 from .lexicons import Caseless, Scanner, lexicon, lexicon_rows, lower
 from .gazetteer import Gazetteer, default_gazetteer, haversine_km
 from .model import Document, Mention, Place
-from .text import Words, fold, fold_word, plain, strip_marks, words
+from .text import Words, fold, fold_word, is_arabic, plain, strip_marks, words
 
 DIRECTIONS = frozenset({"north", "south", "east", "west", "northern", "southern", "eastern",
                         "western", "northeast", "northwest", "southeast", "southwest",
@@ -242,6 +242,8 @@ class Resolver:
         text = doc.text
         low = lower(text)
         toks = words(text)
+        if not text.isascii() and is_arabic(text):
+            toks = self._split_conjunctions(toks)
         cues, titles = _TEXT_SCAN.finditer(text)
         spans = self._detect(text, low, toks, titles)
         spans = self._misspelled(text, toks, spans, cues)
@@ -256,6 +258,25 @@ class Resolver:
                     _LISTED_OR.fullmatch(text[a.end:b.start]):
                 mentions[i] = replace(b, role=a.role)
         return mentions
+
+    def _split_conjunctions(self, toks: Words) -> Words:
+        """Arabic writes "and" as a prefix: "وأريحا" is "and Ariha".  A word starting with
+        و whose rest begins a gazetteer name, and which does not itself ("وادي بردى"),
+        becomes two tokens."""
+        auto = self.gaz.automaton
+        out = Words([], [], [])
+        for t, s, e in zip(*toks):
+            if len(t) > 3 and t[0] == "و" and not auto.match(" " + fold_word(t)):
+                rest = fold_word(t[1:])
+                if rest and auto.match(" " + rest):
+                    out.text.extend(("و", t[1:]))
+                    out.start.extend((s, s + 1))
+                    out.end.extend((s + 1, e))
+                    continue
+            out.text.append(t)
+            out.start.append(s)
+            out.end.append(e)
+        return out
 
     # -- detection -------------------------------------------------------------
     @staticmethod
@@ -327,11 +348,13 @@ class Resolver:
             if tstart[s.i0] >= last_end:
                 chosen.append(s)
                 last_end = tend[s.i1]
-        # two one-word "places" side by side ("Mazloum Abdi") are a person's name
+        # two capitalised one-word "places" side by side ("Mazloum Abdi") are a person's
+        # name (Arabic script has no capitals: "مدينة سراقب" is the city of Saraqib)
         pairs = {i for i in range(len(chosen) - 1)
                  if chosen[i].i0 == chosen[i].i1 and chosen[i + 1].i0 == chosen[i + 1].i1
                  and chosen[i + 1].i0 == chosen[i].i1 + 1
-                 and text[tend[chosen[i].i1]:tstart[chosen[i + 1].i0]] == " "}
+                 and text[tend[chosen[i].i1]:tstart[chosen[i + 1].i0]] == " "
+                 and ttext[chosen[i].i0][:1].isascii()}
         drop = pairs | {i + 1 for i in pairs}
         return [s for i, s in enumerate(chosen) if i not in drop]
 

@@ -269,3 +269,15 @@ def test_names_of_the_later_war(resolve, sentence, name, admin1):
 ])
 def test_people_demonyms_and_named_works(resolve, sentence, found):
     assert [(m.text, m.place.name) for m in resolve(sentence)] == found
+
+
+@pytest.mark.parametrize("sentence,found", [
+    ("سيطرت فصائل المعارضة على مدينة سراقب", [("سراقب", "Saraqib")]),   # "the city of"
+    ("قصف الطيران بلدة الأتارب وأريحا", [("الأتارب", "Atarib"), ("أريحا", "Ariha")]),
+    ("اشتباكات في حلب وحماة ودمشق", [("حلب", "Aleppo"), ("حماة", "Hama"), ("دمشق", "Damascus")]),
+    ("سيطرت الفصائل على خان شيخون ومعرة النعمان",
+     [("خان شيخون", "Khan Shaykhun"), ("معرة النعمان", "Maarat al-Numan")]),
+    ("معارك في وادي بردى", [("وادي بردى", "Wadi Barada")]),     # a name that starts with و
+])
+def test_arabic_prefixes_and_kind_words(resolve, sentence, found):
+    assert [(m.text, m.place.name) for m in resolve(sentence)] == found
