@@ -145,6 +145,17 @@ SHORT = {"north": "north", "south": "south", "east": "east", "west": "west",
          "southwest": "southwest"}
 HYPHEN = {"northeast": "north-east", "northwest": "north-west", "southeast": "south-east",
           "southwest": "south-west"}
+# Arabic: "ريف إدلب الشرقي" (Idlib's eastern countryside) and "شرق إدلب" (east Idlib)
+AR_ADJ = {"north": "الشمالي", "south": "الجنوبي", "east": "الشرقي", "west": "الغربي",
+          "northeast": "الشمالي الشرقي", "northwest": "الشمالي الغربي",
+          "southeast": "الجنوبي الشرقي", "southwest": "الجنوبي الغربي"}
+AR_SHORT = {"north": "شمال", "south": "جنوب", "east": "شرق", "west": "غرب",
+            "northeast": "شمال شرق", "northwest": "شمال غرب", "southeast": "جنوب شرق",
+            "southwest": "جنوب غرب"}
+AR_CAPITAL = {"Aleppo": "حلب", "Damascus": "دمشق", "Homs": "حمص", "Hama": "حماة",
+              "Idlib": "إدلب", "Latakia": "اللاذقية", "Tartus": "طرطوس", "Raqqa": "الرقة",
+              "Deir ez-Zor": "دير الزور", "Al-Hasakah": "الحسكة", "Daraa": "درعا",
+              "As-Suwayda": "السويداء", "Quneitra": "القنيطرة", "Rif Dimashq": "دمشق"}
 
 
 # ---------------------------------------------------------------- helpers
@@ -707,11 +718,17 @@ def compile_directional(places: list[dict], gov, stats: Counter) -> list[dict]:
             if canon == "Idlib":
                 names += [f"{low} Idleb", f"{low} Idlib province"]
             names = list(dict.fromkeys(names))
+            ar = AR_CAPITAL[canon]
+            # Damascus's own countryside is the Rif Dimashq governorate: "ريف دمشق الشرقي"
+            # belongs to that row, "شرق دمشق" to the city's
+            names_ar = [f"{AR_SHORT[direction]} {ar}"] if canon == "Damascus" else \
+                [f"ريف {ar} {AR_ADJ[direction]}"] if canon == "Rif Dimashq" else \
+                [f"ريف {ar} {AR_ADJ[direction]}", f"{AR_SHORT[direction]} {ar}"]
             rows.append({
                 "id": f"geoevents:directional:{direction}-{fold_slug(canon)}",
                 "name": names[0], "level": "region", "lat": fmt(lat), "lon": fmt(lon),
                 "admin1": canon, "admin2": "", "population": 0, "gn_id": "", "wd_id": "",
-                "names": "|".join(names), "names_ar": "",
+                "names": "|".join(names), "names_ar": "|".join(names_ar),
                 "source": "computed: centroid of the governorate polygon (WOF/Mesoshapes) in "
                           f"the {direction} sector from {cap['name']}",
                 "parent": parent, "direction": direction, "parent_admin1": a1["id"],

@@ -281,3 +281,9 @@ def test_people_demonyms_and_named_works(resolve, sentence, found):
 ])
 def test_arabic_prefixes_and_kind_words(resolve, sentence, found):
     assert [(m.text, m.place.name) for m in resolve(sentence)] == found
+
+
+def test_arabic_countryside_with_a_direction_is_a_region(resolve):
+    ms = resolve("قصف على ريف حلب الغربي وشرق حماة")
+    assert [(m.place.name, m.geo_precision) for m in ms] == [
+        ("Western Aleppo countryside", 2), ("Eastern Hama countryside", 2)]
