@@ -33,6 +33,7 @@ _PATTERNS = [(kind, Caseless(pattern)) for kind, pattern in [
     ("today", r"\b(today|this morning|this afternoon|this evening|tonight)\b"),
     ("this_week", r"\b(this week|earlier this week|past week|last few days|past few days)\b"),
     ("last_week", r"\b(last week)\b"),
+    ("weekend", r"\b(?:(?:over|at|during)\s+the\s+weekend|(this|last)\s+weekend)\b"),
     ("month_year", r"\b(?:in|since|during|by)\s+" + _MONTH + r"\s+((?:19|20)\d\d)\b"),
     ("year", r"\b(?:in|since|during|by)\s+((?:19|20)\d\d)\b"),
 ]]
@@ -128,4 +129,9 @@ def _resolve(kind: str, m: re.Match, written: str, pub: Optional[date]
         return pub - timedelta(days=pub.weekday()), "week"
     if kind == "last_week":
         return pub - timedelta(days=pub.weekday() + 7), "week"
+    if kind == "weekend":                   # its Saturday: the last one, or the one before
+        back = (pub.weekday() - 5) % 7
+        if (g[0] or "").lower() == "last" and back < 2:
+            back += 7
+        return pub - timedelta(days=back), "week"
     return None

@@ -622,9 +622,13 @@ def _tolls(s: str) -> list[tuple[int, Optional[int], Optional[str], int]]:
         out.append((m.start(), n, qual, m.end()))
     for m in TOLL_AT.finditer(s):       # "put the death toll since Wednesday at 311"
         out.append((m.start(), int(m.group(1).replace(",", "")), None, m.end()))
-    return sorted(out)
+    out.sort()
+    # "12 civilians, including five children": a part of the toll before it
+    return [x for i, x in enumerate(out)
+            if not (i and _SUBSET_BEFORE.search(s, max(0, x[0] - 20), x[0]))]
 
 
+_SUBSET_BEFORE = re.compile(r"\b(?:including|among them|among whom|of whom|of them)\s+$", re.I)
 _MONTH_BEFORE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+$",
                            re.I)
 _MULTIPLIER = re.compile(r"\s+(dozen|hundred|thousand)\b", re.I)

@@ -21,6 +21,8 @@ PUB = date(2024, 11, 30)  # a Saturday
     ("On 14 November 2024 a drone struck Idlib.", date(2024, 11, 14), "day"),
     ("The army recaptured the town in 2016.", date(2016, 1, 1), "year"),
     ("The ceasefire of March 2020 held until now, since March 2020 in fact.", date(2020, 3, 1), "month"),
+    ("The army retook the town over the weekend.", date(2024, 11, 30), "week"),   # its Saturday
+    ("Rebels took the base last weekend.", date(2024, 11, 23), "week"),      # said on a Saturday
 ])
 def test_expressions(sentence, expected, precision):
     found = find_dates(sentence, PUB)

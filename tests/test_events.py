@@ -491,6 +491,7 @@ def test_a_state_that_began_strikes_is_not_their_place(extract):
     ("Government forces shelled Ariha, killing more than two dozen civilians.", 24),
     ("Air strikes on Idlib killed three hundred people.", 300),
     ("Russian jets struck Atarib, killing 1,200 people.", 1200),
+    ("12 civilians, including five children, were killed in strikes on Sarmin.", 12),  # not the part
 ])
 def test_tolls_in_words_multiples_and_after_dates(extract, sentence, n):
     e = [e for e in extract(sentence) if e.type in ("airstrike", "shelling")][0]
