@@ -255,7 +255,7 @@ class EventBuilder:
             if start >= last:
                 out.append(_Trigger(typ, voice, start, m.end(), m.group()))
                 last = m.end()
-        return out
+        return _bare_strikes(out, cands[0][4].string if cands else "")
 
     # -- one sentence ----------------------------------------------------------
     def _sentence_events(self, doc: Document, sent: Sentence, mentions: list[Mention],
@@ -502,6 +502,38 @@ class EventBuilder:
         if not target and actor and t.type != "other":
             target = [_opponent(self.lex, actor[0], leads)]
         return tuple(actor), tuple(x for x in target if x)
+
+
+GENERIC_STRIKES = frozenset({"struck", "pounded", "bombed"})
+_WITH_BEFORE = re.compile(r"\b(?:with|using)\s+(?:heavy\s+|intense\s+)?$")
+
+
+def _bare_strikes(triggers: list[_Trigger], low: str) -> list[_Trigger]:
+    """A strike told with its instrument is one event, told by the verb (whose subject is
+    the doer): "jets pounded Idlib with missiles" is an air strike, "rebels pounded
+    positions with artillery" shelling.  A bare 'struck' is an air strike only when
+    nothing says otherwise: "an IED struck a bus" is the bomb's attack."""
+    out: list[_Trigger] = []
+    skip = set()
+    for i, t in enumerate(triggers):
+        if i in skip:
+            continue
+        generic = t.type == "airstrike" and t.text.lower() in GENERIC_STRIKES
+        if generic and out and out[-1].type == "attack" and t.start - out[-1].end <= 2:
+            continue
+        if t.type == "airstrike":
+            for j in range(i + 1, len(triggers)):
+                n = triggers[j]
+                if n.start - t.end > 80 or n.type in GOVERNING and n.type != "shelling":
+                    break
+                if n.type == "shelling" and _WITH_BEFORE.search(low, max(0, n.start - 20),
+                                                                n.start):
+                    if generic:
+                        t = _Trigger("shelling", t.voice, t.start, t.end, t.text)
+                    skip.add(j)
+                    break
+        out.append(t)
+    return out
 
 
 def _in_apposition(s: str, a: _Actor, t: _Trigger) -> bool:

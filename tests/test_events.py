@@ -496,3 +496,20 @@ def test_a_state_that_began_strikes_is_not_their_place(extract):
 def test_tolls_in_words_multiples_and_after_dates(extract, sentence, n):
     e = [e for e in extract(sentence) if e.type in ("airstrike", "shelling")][0]
     assert e.fatalities == n
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    ("Saraqib fell into the hands of the rebels on Monday.", ("control_change", ("opposition",))),
+    ("Saraqib fell into rebel hands.", ("control_change", ("opposition",))),
+    ("Government forces tightened the siege on Eastern Ghouta.", ("siege", ("syrian_government",))),
+    ("An IED struck a military bus in Damascus.", ("attack", ())),     # the bomb, not jets
+    ("Rebels pounded government positions in Mhardeh with artillery.", ("shelling", ("opposition",))),
+    ("Jets pounded Idlib with missiles.", ("airstrike", ())),
+])
+def test_one_event_per_strike_and_its_instrument(extract, sentence, expected):
+    e = only(extract(sentence))
+    assert (e.type, e.actor) == expected
+
+
+def test_taking_part_is_not_taking(extract):
+    assert extract("Hezbollah fighters took part in the battle for Qusayr.") == []
