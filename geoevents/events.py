@@ -134,6 +134,7 @@ class _Context:
     tolls: list
     kill: Optional[re.Match]
     clauses: "_Clauses"
+    places: frozenset[int]      # where the sentence's place mentions start, in the sentence
 
 
 class _Clauses:
@@ -277,7 +278,8 @@ class EventBuilder:
         background = "background" in cues
         kill = KILL.search(s) or DEATH_OF.search(s)
         ctx = _Context(doc, sent, mentions, actors, leads, dates, triggers, _status(cues),
-                       sources, _tolls(s) if kill else [], kill, clauses)
+                       sources, _tolls(s) if kill else [], kill, clauses,
+                       frozenset(m.start - sent.start for m in mentions))
         out: list[Event] = []
         kinetic = [t for t in triggers if t.type in ("airstrike", "shelling", "attack")]
         remote = any(t.type in ("airstrike", "shelling") for t in triggers)
@@ -390,8 +392,7 @@ class EventBuilder:
                                                       if lead else ())
             actor = tuple(a for a in actor if a)
         else:
-            places = frozenset(x.start - ctx.sent.start for x in ctx.mentions)
-            actor, target = self._roles(s, t, doers, ctx.leads, ctx.clauses, places)
+            actor, target = self._roles(s, t, doers, ctx.leads, ctx.clauses, ctx.places)
             counted = [a.actor for a in ctx.actors if a.actor != "civilians" and kill
                        and any(lo <= a.start < hi for lo, hi in counted_spans)]
             if counted:         # "seven Turkish soldiers were killed by Syrian shelling"
