@@ -81,6 +81,11 @@ _OTHER_AGENT = re.compile(r"\b(?!claimed\b)(?:\w+ed|held|led|run|known|seen|show
 # "said on Thursday that they had taken": a short adverbial may stand before the pronoun
 _PRONOUN_SUBJECT = re.compile(r"\s*(?:(?:on|late|early|last|this|in|by)\s+\w+\s+(?:\w+\s+)?)?"
                               r"(?:that\s+)?(?:it|they|its \w+|their \w+)\b")
+# the trigger's subject undergoes it: "a convoy was struck by", "the base came under attack"
+HIT_TYPES = frozenset({"airstrike", "shelling", "attack"})
+_UNDERGOES = re.compile(r"\b(?:(?:was|were|been|being)\s+(?:\w+ly\s+)?(?:\w+\s+by\s+(?:an?\s+|the\s+)?)?"
+                        r"|(?:came|come|comes|coming)\s+under\s+(?:heavy\s+|intense\s+|"
+                        r"renewed\s+)?(?:\w+\s+)?)$")
 _POSSESSOR = re.compile(r"\b(?:its|their)\s+$")
 _CAUSE_BEFORE = re.compile(r"\bby\s+(?:the\s+)?$|\b(?:killed|wounded|injured|died|dead)\s+"
                            r"(?:in|during|from)\s+(?:the\s+|an?\s+)?$")
@@ -454,6 +459,10 @@ class EventBuilder:
             # "the SDF announced it had captured Raqqa", "Israel said its troops had
             # entered": the speaker is the doer
             before = [a for a in doers if a.end <= floor and not _in_apposition(s, a, t)][-1:]
+        struck: list[_Actor] = []
+        if t.type in HIT_TYPES and t.voice != "passive" and before and \
+                _UNDERGOES.search(s, max(0, t.start - 30), t.start):
+            struck, before = before, []   # "a Turkish convoy was struck", "came under attack"
         if t.text.endswith((" by", " to")) and after:
             by = after          # "was taken by X", "fell to X": the agent comes next
         by = by or [a for a in after if _CLAIMED_BY.search(s, t.end, a.start)][:1]
@@ -473,6 +482,8 @@ class EventBuilder:
             # "SDF fighters pulled out of Manbij as Turkish-backed forces advanced"
             gainer = named[0] if named else (_opponent(self.lex, loser[0], leads) if loser else "")
             return tuple(dict.fromkeys(x for x in loser if x)), ((gainer,) if gainer else ())
+        if not actor and struck:                # whoever fights the side that was hit
+            actor = [_opponent(self.lex, struck[-1].actor, leads)]
         if not actor and t.type != "attack":    # a car bomb has no default author
             actor = [lead] if lead else []
         actor = list(dict.fromkeys(actor))
@@ -499,13 +510,14 @@ class EventBuilder:
             # "strikes on Hezbollah targets": the trigger's own preposition names the object
             objects = [a.actor for a in after[:1] if a.start - t.end < 20
                        and a.actor not in actor] + objects
-        target = objects[:1] or holders[:1] or enemies[:1]
+        target = [a.actor for a in struck[-1:]] or objects[:1] or holders[:1] or enemies[:1]
         if not target and actor and t.type != "other":
             target = [_opponent(self.lex, actor[0], leads)]
         return tuple(actor), tuple(x for x in target if x)
 
 
 GENERIC_STRIKES = frozenset({"struck", "pounded", "bombed"})
+_BY_A = re.compile(r"\s+by\s+(?:an?\s+|the\s+)?(?:\w+\s+)?")
 _WITH_BEFORE = re.compile(r"\b(?:with|using)\s+(?:heavy\s+|intense\s+)?$")
 
 
@@ -522,6 +534,9 @@ def _bare_strikes(triggers: list[_Trigger], low: str) -> list[_Trigger]:
         generic = t.type == "airstrike" and t.text.lower() in GENERIC_STRIKES
         if generic and out and out[-1].type == "attack" and t.start - out[-1].end <= 2:
             continue
+        if generic and i + 1 < len(triggers) and triggers[i + 1].type == "airstrike" and \
+                _BY_A.fullmatch(low, t.end, triggers[i + 1].start):
+            continue            # "was struck by an air strike": one strike, told by the noun
         if t.type == "airstrike":
             for j in range(i + 1, len(triggers)):
                 n = triggers[j]

@@ -513,3 +513,17 @@ def test_one_event_per_strike_and_its_instrument(extract, sentence, expected):
 
 def test_taking_part_is_not_taking(extract):
     assert extract("Hezbollah fighters took part in the battle for Qusayr.") == []
+
+
+@pytest.mark.parametrize("sentence,actor,target", [
+    ("A Turkish military convoy was struck by an air strike near Maar Hitat.",
+     "syrian_government", "turkey"),
+    ("A Russian air base at Hmeimim came under drone attack.", "opposition", "russia"),
+    ("Syrian army positions came under heavy rocket fire in Saraqib.", "opposition",
+     "syrian_government"),
+    ("Government positions near Kafr Nabl were shelled by rebels.", "opposition",
+     "syrian_government"),
+])
+def test_the_subject_that_undergoes_a_strike_is_its_target(extract, sentence, actor, target):
+    e = only(extract(sentence))         # "was struck by an air strike" is one strike
+    assert (e.actor, e.target) == ((actor,), (target,))
