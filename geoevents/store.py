@@ -15,7 +15,7 @@ import hashlib
 import json
 import sqlite3
 import struct
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -150,8 +150,7 @@ class Store:
         """Store a batch of packed per-document results in one transaction; returns the
         documents added.  A document already stored (same content hash) is left as it is."""
         added = 0
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(self.db):
             for r in results:
                 if self.has(r.hash):
                     continue
@@ -164,10 +163,6 @@ class Store:
                 self.db.executemany(_insert_sql("mentions"), r.mentions)
                 self.db.executemany(_insert_sql("events_raw"), r.events)
                 added += 1
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return added
 
     def refuse(self) -> tuple[int, int]:
@@ -181,8 +176,7 @@ class Store:
         new = sorted(groups.keys() - stored)
         if not gone and not new:
             return 0, 0
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(self.db):
             self.db.executemany("DELETE FROM events WHERE event_id = ?", [(k,) for k in gone])
             for i in range(0, len(new), MERGE_BATCH):
                 ids = [groups[f] for f in new[i:i + MERGE_BATCH]]
@@ -193,10 +187,6 @@ class Store:
                 self.db.executemany(_insert_sql("events"), [
                     event_row(merge(m, features[first["event_id"]], when))
                     for m, (first, when) in zip(members, chosen)])
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return len(new), len(gone)
 
     def _reports(self, fields: tuple[str, ...], where: str = "", args: Sequence = ()
@@ -276,6 +266,21 @@ class Store:
         cols = [c for c, _ in LAYERS["documents"][1]]
         for row in self.db.execute(f"SELECT {', '.join(cols)} FROM documents ORDER BY doc, doc_hash"):
             yield dict(zip(cols, row))
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.  A Ctrl-C that lands just
+    after COMMIT finds nothing left to roll back: the batch stays committed and the
+    interrupt goes on (rolling back then failed and hid it behind a second error)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 def _chunks(items: list, n: int = 900) -> Iterator[list]:

@@ -87,7 +87,7 @@ def test_ctrl_c_keeps_previous_outputs_and_says_what_was_done(long_feed, previou
     _wait_until_working(proc, out / OUT_LOCK, seconds=3)
     os.killpg(proc.pid, signal.SIGINT)                  # what Ctrl-C in a terminal sends
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith("geoevents: interrupted after ")

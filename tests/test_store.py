@@ -201,3 +201,24 @@ def test_a_store_of_another_schema_is_refused_not_corrupted(tmp_path):
     with pytest.raises(StoreError, match="another version"):
         Store(store)
     assert store.read_bytes() == before
+
+
+def test_a_ctrl_c_just_after_commit_keeps_the_batch_and_the_interrupt(tmp_path):
+    import sqlite3
+    from geoevents.store import _transaction
+
+    class LateInterrupt(sqlite3.Connection):
+        """A Ctrl-C whose handler runs as COMMIT returns (seen under load in test_runs)."""
+        def execute(self, sql, *args):
+            cursor = super().execute(sql, *args)
+            if sql == "COMMIT":
+                raise KeyboardInterrupt
+            return cursor
+
+    db = sqlite3.connect(tmp_path / "x.db", isolation_level=None, factory=LateInterrupt)
+    db.execute("CREATE TABLE t (x)")
+    with pytest.raises(KeyboardInterrupt):
+        with _transaction(db):
+            db.execute("INSERT INTO t VALUES (1)")
+    assert db.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    db.close()
