@@ -198,7 +198,7 @@ class EventBuilder:
         all_actors = [_Actor(leads.rebels, a.start, a.end) if a.actor == "opposition" else
                       _Actor(a.actor.split(":", 1)[1], a.start, a.end)
                       if a.actor.startswith("faction:") else a for a in raw_actors]
-        all_triggers = self._triggers(found[:len(lex.triggers)])
+        all_triggers = self._triggers(found[:len(lex.triggers)], low)
         # bucket triggers, actors and places by sentence with bisect: linear in the
         # document, however long it is
         t_starts = [t.start for t in all_triggers]
@@ -247,9 +247,9 @@ class EventBuilder:
                 last_end = end
         return found
 
-    def _triggers(self, rows: list[list[re.Match]]) -> list[_Trigger]:
+    def _triggers(self, rows: list[list[re.Match]], low: str) -> list[_Trigger]:
         """Trigger phrases, longest leftmost, not overlapping, from each trigger row's
-        matches."""
+        matches in ``low`` (the lower-cased document)."""
         cands = []
         for (typ, voice, _), matches in zip(self.lex.triggers, rows):
             for m in matches:
@@ -261,7 +261,7 @@ class EventBuilder:
             if start >= last:
                 out.append(_Trigger(typ, voice, start, m.end(), m.group()))
                 last = m.end()
-        return _bare_strikes(out, cands[0][4].string if cands else "")
+        return _bare_strikes(out, low)
 
     # -- one sentence ----------------------------------------------------------
     def _sentence_events(self, doc: Document, sent: Sentence, mentions: list[Mention],
@@ -427,7 +427,7 @@ class EventBuilder:
                      evidence=(Evidence(s, ev_start, ev_end),), confidence=conf)
 
     def _roles(self, s: str, t: _Trigger, doers: list[_Actor], leads: _Leads, clauses: _Clauses,
-               places: frozenset[int] = frozenset()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+               places: frozenset[int]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Who acts and who is acted upon, from word order and the sides table; ``places``:
         where the sentence's place mentions start ("captured Ankara" names a place, not
         the state as a target)."""
