@@ -195,6 +195,7 @@ def _context_of(cands: list[Place]) -> tuple[Optional[Place], str]:
 class _Spelling(NamedTuple):
     """What is known of a written name whatever its context, remembered per spelling."""
     cands: list[Place]          # places spelled close enough
+    scored: list[tuple[float, Place]]       # their static scores, best first
     context: tuple[Optional[Place], str]    # _context_of(cands)
     exact: frozenset            # ids of those spelled exactly like it
     form: str                   # its plain form
@@ -217,6 +218,7 @@ class _Span:
     i1: int          # last token index (inclusive)
     key: str
     cands: list[Place]
+    scored: list[tuple[float, Place]]       # see Resolver._static_scores
     context: tuple[Optional[Place], str]    # _context_of(cands)
     exact: frozenset = frozenset()
     form: Optional[str] = None          # the name as written, plain; None when fuzzy
@@ -236,7 +238,6 @@ class Resolver:
         self.gaz = gazetteer or default_gazetteer()
         self._surface_cache: dict[tuple[str, str], _Spelling] = {}
         self._run_cache: dict[str, tuple[_RunHit, ...]] = {}
-        self._priors: dict[str, float] = {}
 
     def __call__(self, doc: Document) -> list[Mention]:
         text = doc.text
@@ -332,14 +333,16 @@ class Resolver:
                 i0, i1 = lo + first, lo + last
                 if not self._in_context(text, toks, i0, i1, articled, masked, titles, title_at):
                     continue
-                cands = spelling.cands
-                context = spelling.context
+                cands, scored, context = spelling.cands, spelling.scored, spelling.context
                 if spelling.salient is not None:
                     cands = spelling.salient or \
                         (cands if self._place_context(text, toks, i0, i1) else [])
-                    context = _context_of(cands) if cands else context
+                    if cands:
+                        context = _context_of(cands)
+                        ids = {p.id for p in cands}
+                        scored = [x for x in scored if x[1].id in ids]
                 if cands:
-                    found.append(_Span(i0, i1, key, cands, context, spelling.exact,
+                    found.append(_Span(i0, i1, key, cands, scored, context, spelling.exact,
                                        spelling.form))
         found.sort(key=lambda s: (tstart[s.i0], -(tend[s.i1] - tstart[s.i0])))
         chosen: list[_Span] = []
@@ -423,7 +426,8 @@ class Resolver:
                 continue
             cands = self.gaz.fuzzy(key)
             if cands:
-                spans.append(_Span(i0, i1, key, cands, _context_of(cands), fuzzy=True))
+                spans.append(_Span(i0, i1, key, cands, self._static_scores(cands, frozenset()),
+                                   _context_of(cands), fuzzy=True))
                 taken.update(range(i0, i1 + 1))
         spans.sort(key=lambda sp: toks.start[sp.i0])
         return spans
@@ -464,8 +468,10 @@ class Resolver:
         exact = frozenset(p.id for p, score in scores if score == 1.0)
         salient = [p for p in cands if p.id in exact and p.level in SALIENT_LEVELS] \
             if self._common_word(surface, key) else None
-        hit = _Spelling(cands, _context_of(cands) if cands else (None, ""), exact,
-                        plain(surface), _well_formed(surface, names, articled), salient)
+        form = plain(surface)
+        hit = _Spelling(cands, self._static_scores(cands, exact, form),
+                        _context_of(cands) if cands else (None, ""), exact, form,
+                        _well_formed(surface, names, articled), salient)
         if len(self._surface_cache) >= SURFACE_CACHE_SIZE:
             self._surface_cache.clear()     # a stream of millions of documents
         self._surface_cache[(surface, key)] = hit
@@ -554,51 +560,59 @@ class Resolver:
 
     def _ranked(self, s: _Span, anchors: list[tuple[float, float]], admin1s: set[str]
                 ) -> list[tuple[float, str, Place]]:
-        """The two best candidates (score, id, place), best first.  The distance to the
-        anchors adds at most 1.5 to a score and costs the most, so it is computed only for
-        candidates that could still be among the two best."""
-        bounds = []
-        for p in s.cands:
-            score = self._score(p, s, admin1s)
-            near = bool(anchors) and p.level not in _UNANCHORED
-            bounds.append((score + _NEAR_BONUS if near else score, score, near, p))
-        bounds.sort(key=itemgetter(0), reverse=True)
+        """The two best candidates (score, id, place), best first: each candidate's static
+        score plus what the document adds, the qualifier, the place named before it
+        ("Aleppo's Rashidin"), the governorates named and nearness to the document's other
+        places.  Candidates come best static score first, so the walk stops at the first
+        one that cannot reach the second best even with every addition; nearness costs
+        the most and is computed only for candidates that could still be among the two."""
+        level = s.qualifier
+        within = s.within.chosen if s.within is not None else None
+        ceiling = (4.0 if level else 0.0) + (7.0 if within is not None else 0.0) + \
+            (1.0 if admin1s else 0.0) + (_NEAR_BONUS if anchors else 0.0)
         top: list[tuple[float, str, Place]] = []
-        for bound, score, near, p in bounds:
-            if len(top) == 2 and bound < -top[1][0]:
+        for score, p in s.scored:
+            if len(top) == 2 and score + ceiling < -top[1][0]:
                 break
-            if near:
+            if level and p.level == level:
+                score += 4.0
+            if within is not None:
+                d = haversine_km(p.lat, p.lon, within.lat, within.lon)
+                score += 5.0 if d < 15 else -2.0
+                if p.level in ("neighbourhood", "facility"):
+                    score += 2.0
+            if p.admin1 and p.admin1 in admin1s:
+                score += 1.0
+            if anchors and p.level not in _UNANCHORED:
+                if len(top) == 2 and score + _NEAR_BONUS < -top[1][0]:
+                    continue
                 score += _NEAR_BONUS * math.exp(-_nearest_km(p, anchors) / 60.0)
             top.append((-score, p.id, p))
             top.sort(key=_SCORE_ID)             # ties go to the smaller id
             del top[2:]
         return [(-score, pid, p) for score, pid, p in top]
 
-    def _score(self, p: Place, s: _Span, admin1s: set[str]) -> float:
-        """A candidate's score but for its distance to the document's other places."""
-        score = self._priors.get(p.id)
-        if score is None:       # a place's own weight, the same in every document
+    @staticmethod
+    def _static_scores(cands: list[Place], exact: frozenset, form: Optional[str] = None
+                       ) -> list[tuple[float, Place]]:
+        """Each candidate's score from what its spelling alone decides, best first: its
+        level and population, whether it is spelled exactly so (``exact``: those ids;
+        ``form``: the plain written name), and Syria.  Remembered with the spelling; the
+        document adds the rest (see ``_ranked``)."""
+        scored = []
+        for p in cands:
             score = LEVEL_PRIOR.get(p.level, 0.0)
             if p.level in POPULATED:
                 score += 0.4 * math.log10(p.population + 10)
-            self._priors[p.id] = score
-        if s.qualifier and p.level == s.qualifier:
-            score += 4.0
-        if p.id in s.exact:
-            score += 2.5        # "Daraya" is Darayya, not Daraa, though both fold alike
-            if s.form == plain(p.name):
-                score += 0.5    # "Baghuz" is Baghuz before a village that also goes by it
-        if p.country == "SY":
-            score += 0.5
-        within = s.within
-        if within is not None and within.chosen is not None:
-            d = haversine_km(p.lat, p.lon, within.chosen.lat, within.chosen.lon)
-            score += 5.0 if d < 15 else -2.0
-            if p.level in ("neighbourhood", "facility"):
-                score += 2.0
-        if p.admin1 and p.admin1 in admin1s:
-            score += 1.0
-        return score
+            if p.id in exact:
+                score += 2.5    # "Daraya" is Darayya, not Daraa, though both fold alike
+                if form == plain(p.name):
+                    score += 0.5    # "Baghuz" is Baghuz before a village that also goes by it
+            if p.country == "SY":
+                score += 0.5
+            scored.append((score, p))
+        scored.sort(key=itemgetter(0), reverse=True)
+        return scored
 
     # -- output ----------------------------------------------------------------
     def _mention(self, doc: Document, text: str, toks: Words, s: _Span) -> Mention:
