@@ -15,14 +15,14 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from itertools import compress
-from operator import itemgetter, not_
+from itertools import accumulate, compress
+from operator import add, itemgetter, not_
 from typing import NamedTuple, Optional
 
 from .lexicons import Caseless, Scanner, lexicon, lexicon_rows, lower
 from .gazetteer import Gazetteer, default_gazetteer, haversine_km
 from .model import Document, Mention, Place
-from .text import Words, fold, fold_word, is_arabic, plain, strip_marks, words
+from .text import Words, fold, fold_word, is_arabic, plain, strip_marks, word_parts
 
 DIRECTIONS = frozenset({"north", "south", "east", "west", "northern", "southern", "eastern",
                         "western", "northeast", "northwest", "southeast", "southwest",
@@ -136,6 +136,7 @@ def masked_spans(low: str) -> list[tuple[int, int]]:
 
 
 _SCORE_ID = itemgetter(0, 1)
+_PLUS_ONE = (1).__add__
 _RADIANS = math.pi / 180.0      # what math.radians multiplies by: the same results
 
 
@@ -242,11 +243,9 @@ class Resolver:
     def __call__(self, doc: Document) -> list[Mention]:
         text = doc.text
         low = lower(text)
-        toks = words(text)
-        if not text.isascii() and is_arabic(text):
-            toks = self._split_conjunctions(toks)
         cues, titles = _TEXT_SCAN.finditer(text)
-        spans = self._detect(text, low, toks, titles)
+        toks, runs = self._runs(text, [m.start(1) for m in cues])
+        spans = self._detect(text, low, toks, runs, titles)
         spans = self._misspelled(text, toks, spans, cues)
         self._qualify(text, low, toks, spans)
         self._disambiguate(spans)
@@ -260,63 +259,98 @@ class Resolver:
                 mentions[i] = replace(b, role=a.role)
         return mentions
 
-    def _split_conjunctions(self, toks: Words) -> Words:
-        """Arabic writes "and" as a prefix: "وأريحا" is "and Ariha".  A word starting with
-        و whose rest begins a gazetteer name, and which does not itself ("وادي بردى"),
-        becomes two tokens."""
+    def _split_conjunctions(self, toks: Words, first: int) -> None:
+        """Arabic writes "and" as a prefix: "وأريحا" is "and Ariha".  A word (from token
+        ``first`` on) starting with و whose rest begins a gazetteer name, and which does
+        not itself ("وادي بردى"), becomes two tokens."""
         auto = self.gaz.automaton
-        out = Words([], [], [])
-        for t, s, e in zip(*toks):
+        ttext, tstart, tend = toks
+        i = first
+        while i < len(ttext):
+            t = ttext[i]
             if len(t) > 3 and t[0] == "و" and not auto.match(" " + fold_word(t)):
                 rest = fold_word(t[1:])
                 if rest and auto.match(" " + rest):
-                    out.text.extend(("و", t[1:]))
-                    out.start.extend((s, s + 1))
-                    out.end.extend((s + 1, e))
-                    continue
-            out.text.append(t)
-            out.start.append(s)
-            out.end.append(e)
-        return out
+                    ttext[i:i + 1] = ["و", t[1:]]
+                    tstart.insert(i + 1, tstart[i] + 1)
+                    tend.insert(i, tstart[i] + 1)
+                    i += 1
+            i += 1
 
     # -- detection -------------------------------------------------------------
-    @staticmethod
-    def _runs(text: str, toks: Words) -> list[tuple[int, int]]:
-        """Runs of words that can make up a name, around each word that does not start
-        in lower case (first and last token indices).
+    def _runs(self, text: str, cued: list[int]
+              ) -> tuple[Words, list[tuple[int, int, Optional[tuple[_RunHit, ...]]]]]:
+        """The runs of words that can make up a name, as word tokens with offsets: each
+        run's first and last token index and the hits remembered for it (None for a run
+        not read before).  With each run come the words around it that the guards and
+        qualifiers read (two before, one after), and no other words.
 
         A lower-case everyday word can never start or continue a name, so only the words
-        between two of them can; articles (no key) and the lower-case words a name can
-        hold are read through.  Most of a text is such everyday words, and only the runs
-        are folded and searched."""
-        texts = toks.text
-        n = len(texts)
-        if not n:
-            return []
-        firsts = "".join(itemgetter(*toks.start)(text)) if n > 1 else text[toks.start[0]]
-        runs = []
-        hi = -1
-        for i in compress(range(n), map(not_, map(str.islower, firsts))):
-            if i <= hi:
+        between two of them can: a run holds a word that does not start in lower case,
+        and reads through articles and the lower-case words a name can hold.  Most of a
+        text is everyday words, and most runs have been read before and hold no name:
+        neither becomes tokens (unless a "town of X" cue at ``cued`` starts in the run: see
+        ``_misspelled``).  Arabic script has no case: all of it is runs."""
+        parts = word_parts(text)
+        n = len(parts)
+        lens = list(map(len, parts))
+        toks = Words([], [], [])
+        ttext, tstart, tend = toks
+        runs: list[tuple[int, int, Optional[tuple[_RunHit, ...]]]] = []
+        arabic = not text.isascii() and is_arabic(text)
+        cache = self._run_cache
+        last = taken = -1           # the last part read, and the last one made a token
+        at = pos = 0                # a part and its offset in the text
+        for j in compress(range(n), map(not_, map(str.islower, parts))):
+            if j <= last or not parts[j] or parts[j][0].islower():
                 continue
-            lo = i
-            while lo - 1 > hi and (texts[lo - 1] in _LOWER_IN_NAME or not fold_word(texts[lo - 1])):
-                lo -= 1
-            hi = i + 1
-            while hi < n and (not firsts[hi].islower() or texts[hi] in _LOWER_IN_NAME
-                              or not fold_word(texts[hi])):
-                hi += 1
-            runs.append((lo, hi - 1))
-            hi -= 1
-        return runs
+            lo = k = j
+            while k - 1 > last and (not parts[k - 1] or parts[k - 1] in _LOWER_IN_NAME
+                                    or not fold_word(parts[k - 1])):
+                k -= 1
+                if parts[k]:
+                    lo = k
+            first, before = lo, 2
+            while k - 1 > taken and before:
+                k -= 1
+                if parts[k]:
+                    first, before = k, before - 1
+            hi = last = j
+            while last + 1 < n:
+                last += 1
+                p = parts[last]
+                if p:
+                    if p[0].islower() and p not in _LOWER_IN_NAME and fold_word(p):
+                        break
+                    hi = last
+            pos += sum(lens[at:first]) + first - at
+            at = first
+            start = pos + sum(lens[first:lo]) + lo - first
+            end = start + sum(lens[lo:hi + 1]) + hi - lo
+            hits = cache.get(text[start:end])
+            if hits == ():
+                c = bisect_left(cued, start)
+                if c == len(cued) or cued[c] >= end:
+                    continue
+            window = parts[first:last + 1]
+            base = len(ttext)
+            ttext += filter(None, window)
+            tstart += compress(accumulate(map(_PLUS_ONE, lens[first:last + 1]), initial=pos),
+                               window)
+            tend += map(add, tstart[base:], map(len, ttext[base:]))
+            taken = last
+            if arabic:
+                self._split_conjunctions(toks, base)
+            runs.append((bisect_left(tstart, start, base), bisect_left(tend, end, base), hits))
+        return toks, runs
 
-    def _detect(self, text: str, low: str, toks: Words, titles: list[re.Match]
-                ) -> list[_Span]:
+    def _detect(self, text: str, low: str, toks: Words,
+                runs: list[tuple[int, int, Optional[tuple[_RunHit, ...]]]],
+                titles: list[re.Match]) -> list[_Span]:
         ttext, tstart, tend = toks
         known: list[tuple[int, tuple[_RunHit, ...]]] = []     # (first token, its hits)
         unknown: list[tuple[int, int]] = []
-        for lo, hi in self._runs(text, toks):
-            hits = self._run_cache.get(text[tstart[lo]:tend[hi]])
+        for lo, hi, hits in runs:
             if hits is None:
                 unknown.append((lo, hi))
             elif hits:

@@ -1,7 +1,7 @@
 """The folding key: every transliteration rule the resolver relies on, on real names."""
 import pytest
 
-from geoevents.text import fold, sentences, tokens
+from geoevents.text import fold, sentences, word_parts
 
 SAME = [
     # articles al-/el-/ad-/as-/ash-/ar-/az-/at-/an- or none
@@ -46,12 +46,25 @@ def test_distinct_names_stay_apart(a, b):
     assert fold(a) != fold(b)
 
 
-def test_tokens_keep_offsets_and_leave_possessive_out():
-    text = "Rebels entered Aleppo’s Hamdaniyah district."
-    toks = tokens(text)
-    aleppo = next(t for t in toks if t.text == "Aleppo")
-    assert text[aleppo.start:aleppo.end] == "Aleppo"
-    assert all(text[t.start:t.end] == t.text for t in toks)
+def _words_with_offsets(text):
+    found, pos = [], 0
+    for part in word_parts(text):
+        if part:
+            found.append((part, pos))
+        pos += len(part) + 1
+    return found
+
+
+def test_word_parts_keep_offsets_apostrophes_inside_names_and_possessives_outside():
+    text = ("Rebels entered Aleppo’s Hamdaniyah district—and Ma'arrat al-Nu‘man's "
+            "‘old’ souk; IS's fighters fled (SDF), 'they said'. Sarāqib, سراقب!")
+    got = _words_with_offsets(text)
+    assert [w for w, _ in got] == [
+        "Rebels", "entered", "Aleppo", "Hamdaniyah", "district", "and", "Ma'arrat", "al",
+        "Nu'man", "old", "souk", "IS", "fighters", "fled", "SDF", "they", "said", "Sarāqib",
+        "سراقب"]
+    for word, start in got:     # apostrophes come back as "'", everything else as written
+        assert text[start:start + len(word)].translate(str.maketrans("’‘", "''")) == word
 
 
 def test_sentences_keep_offsets_abbreviations_and_headlines():
