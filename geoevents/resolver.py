@@ -22,7 +22,7 @@ from typing import NamedTuple, Optional
 from .lexicons import Caseless, Scanner, lexicon, lexicon_rows, lower
 from .gazetteer import Gazetteer, default_gazetteer, haversine_km
 from .model import Document, Mention, Place
-from .text import Words, fold, fold_word, is_arabic, plain, strip_marks, word_parts
+from .text import ARTICLES, Words, fold, fold_word, is_arabic, plain, strip_marks, word_characters
 
 DIRECTIONS = frozenset({"north", "south", "east", "west", "northern", "southern", "eastern",
                         "western", "northeast", "northwest", "southeast", "southwest",
@@ -36,6 +36,19 @@ NAME_WORDS = frozenset({"countryside", "province", "governorate", "city", "airpo
                         "mountains", "heights", "desert", "old", "new", "district", "camp", "dam",
                         "valley", "river", "lake"})
 _LOWER_IN_NAME = NAME_WORDS | DIRECTIONS
+# A run of words that can make up a name, in ``word_characters`` text: a word that does
+# not start in lower case (the first letter at a word's start), then more such words and
+# the lower-case words a name can hold (see Resolver._runs)
+_NOT_LOWER = r"[^a-z '\u00df-\u00f6\u00f8-\u00ff]"
+_LINKS = sorted(_LOWER_IN_NAME | ARTICLES, key=len, reverse=True)
+_RUN = re.compile(_NOT_LOWER + r"(?<![^ ].)[^ ]*(?: +(?:" + _NOT_LOWER + r"[^ ]*|(?:"
+                  + "|".join(map(re.escape, _LINKS)) + r")(?= |$)))*")
+# read in the text reversed, from a run's start: the name words before it ("the city of"),
+# and the two words before a run
+_LINKS_BEFORE = re.compile(r"(?: +(?:" + "|".join(re.escape(w[::-1]) for w in _LINKS)
+                           + r")(?= |$))*")
+_TWO_WORDS_BEFORE = re.compile(r"(?: +[^ ]+){1,2}")
+_WORD_AFTER = re.compile(r" *[^ ]*")
 SALIENT_LEVELS = frozenset({"country", "admin1", "city", "region", "road", "facility"})
 LEVEL_PRIOR = {"country": 5.0, "city": 3.0, "road": 4.0, "admin1": 3.5, "region": 3.5,
                "facility": 3.0, "town": 1.6, "admin2": 1.0, "neighbourhood": 0.3,
@@ -291,57 +304,34 @@ class Resolver:
         text is everyday words, and most runs have been read before and hold no name:
         neither becomes tokens (unless a "town of X" cue at ``cued`` starts in the run: see
         ``_misspelled``).  Arabic script has no case: all of it is runs."""
-        parts = word_parts(text)
-        n = len(parts)
-        lens = list(map(len, parts))
+        chars = word_characters(text)
         toks = Words([], [], [])
         ttext, tstart, tend = toks
         runs: list[tuple[int, int, Optional[tuple[_RunHit, ...]]]] = []
         arabic = not text.isascii() and is_arabic(text)
         cache = self._run_cache
-        last = taken = -1           # the last part read, and the last one made a token
-        at = pos = 0                # a part and its offset in the text
-        for j in compress(range(n), map(not_, map(str.islower, parts))):
-            if j <= last or not parts[j] or parts[j][0].islower():
-                continue
-            lo = k = j
-            while k - 1 > last and (not parts[k - 1] or parts[k - 1] in _LOWER_IN_NAME
-                                    or not fold_word(parts[k - 1])):
-                k -= 1
-                if parts[k]:
-                    lo = k
-            first, before = lo, 2
-            while k - 1 > taken and before:
-                k -= 1
-                if parts[k]:
-                    first, before = k, before - 1
-            hi = last = j
-            while last + 1 < n:
-                last += 1
-                p = parts[last]
-                if p:
-                    if p[0].islower() and p not in _LOWER_IN_NAME and fold_word(p):
-                        break
-                    hi = last
-            pos += sum(lens[at:first]) + first - at
-            at = first
-            start = pos + sum(lens[first:lo]) + lo - first
-            end = start + sum(lens[lo:hi + 1]) + hi - lo
-            hits = cache.get(text[start:end])
+        n = len(chars)
+        backwards = chars[::-1]
+        taken = 0                   # where the last token taken ends
+        for m in _RUN.finditer(chars):
+            lo, end = m.span()
+            lo = n - _LINKS_BEFORE.match(backwards, n - lo).end()
+            hits = cache.get(text[lo:end])
             if hits == ():
-                c = bisect_left(cued, start)
+                c = bisect_left(cued, lo)
                 if c == len(cued) or cued[c] >= end:
                     continue
-            window = parts[first:last + 1]
+            before = _TWO_WORDS_BEFORE.match(backwards, n - lo, n - taken)
+            first = n - before.end() if before else lo
             base = len(ttext)
-            ttext += filter(None, window)
-            tstart += compress(accumulate(map(_PLUS_ONE, lens[first:last + 1]), initial=pos),
-                               window)
+            words = chars[first:_WORD_AFTER.match(chars, end).end()].split(" ")
+            ttext += filter(None, words)
+            tstart += compress(accumulate(map(_PLUS_ONE, map(len, words)), initial=first), words)
             tend += map(add, tstart[base:], map(len, ttext[base:]))
-            taken = last
+            taken = tend[-1]
             if arabic:
                 self._split_conjunctions(toks, base)
-            runs.append((bisect_left(tstart, start, base), bisect_left(tend, end, base), hits))
+            runs.append((bisect_left(tstart, lo, base), bisect_left(tend, end, base), hits))
         return toks, runs
 
     def _detect(self, text: str, low: str, toks: Words,

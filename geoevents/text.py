@@ -128,7 +128,7 @@ class Words(NamedTuple):
 
 
 class _WordCharacters(dict):
-    """The ``str.translate`` table of ``word_parts``, filled as characters are met:
+    """The ``str.translate`` table of ``word_characters``, filled as characters are met:
     letters and digits stay, every apostrophe becomes "'", anything else a space."""
 
     def __missing__(self, code: int) -> str:
@@ -141,19 +141,17 @@ class _WordCharacters(dict):
 _WORD_CHARACTERS = _WordCharacters()
 
 
-def word_parts(text: str) -> list[str]:
-    """The words of ``text`` as ``split(" ")`` gives them once every character that is
-    not part of a word is a space: part i starts at ``sum(map(len, parts[:i])) + i`` and
-    an empty part stands for one more such character.  Hyphens, spaces and punctuation
-    separate words, an apostrophe joins two letters ("Ma'arrat") and a possessive ending
-    stays outside ("Aleppo's" -> "Aleppo"); a number's marks separate it ("12,000").
-
-    Two string methods in C instead of a regular expression per character: the resolver
-    turns into tokens with offsets only the few words that can be names."""
+def word_characters(text: str) -> str:
+    """``text`` with every character that is not part of a word turned into a space, so
+    that its words are what ``split()`` gives, at the same offsets.  Hyphens, spaces and
+    punctuation separate words, apostrophes become "'" and join two letters ("Ma'arrat"),
+    a possessive ending stays outside ("Aleppo's" -> "Aleppo"), and a number's marks
+    separate it ("12,000").  One string method in C instead of a regular expression per
+    character: the resolver reads closely only the few words that can be names."""
     chars = text.translate(_WORD_CHARACTERS)
     if "'" in chars:
         chars = _LOOSE_APOSTROPHE.sub(" ", _POSSESSIVE.sub("  ", chars))
-    return chars.split(" ")
+    return chars
 
 
 _SENT_END = re.compile(r"[.!?][\"'”’)]*(\s+)(?=[\"'“‘(]*[A-Z0-9\u0600-\u06FF])|(\n+)")
