@@ -58,9 +58,10 @@ _PREFIX_LEN = 8          # longer literal prefixes leave fewer places to try a p
 _MAX_PREFIXES = 5000
 
 
-def _walk(items, opens: set[str], closed: set[str]) -> set[str]:
+def _walk(items, opens: set[str], closed: set[str], limit: int = _PREFIX_LEN) -> set[str]:
     """Extend the literal prefixes in ``opens`` through the parsed pattern ``items``;
-    prefixes that cannot grow further move to ``closed``.  Returns those still open."""
+    prefixes that cannot grow further, or reach ``limit`` characters, move to
+    ``closed``.  Returns those still open."""
     for op, av in items:
         if not opens:
             break
@@ -69,24 +70,24 @@ def _walk(items, opens: set[str], closed: set[str]) -> set[str]:
         elif op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
             continue                 # zero width: matches still start with the same text
         elif op is _sre.SUBPATTERN and not av[1] and not av[2]:
-            opens = _walk(av[3], opens, closed)
+            opens = _walk(av[3], opens, closed, limit)
         elif op is _sre.BRANCH:
-            opens = set().union(*(_walk(alt, opens, closed) for alt in av[1]))
+            opens = set().union(*(_walk(alt, opens, closed, limit) for alt in av[1]))
         elif op is _sre.IN and all(o is _sre.LITERAL for o, _ in av) and len(av) <= 8:
             opens = {p + chr(c) for p in opens for _, c in av}
         elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] <= 1 and av[1] == 1:
             # "(?:the )?": a match starts with or without it, and keeps growing either way
-            taken = _walk(av[2], set(opens), closed)
+            taken = _walk(av[2], set(opens), closed, limit)
             opens = taken | opens if av[0] == 0 else taken
         elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] <= 1:
-            taken = _walk(av[2], set(opens), closed)
+            taken = _walk(av[2], set(opens), closed, limit)
             closed |= taken          # one pass through the repeat, then stop growing
             if av[0] == 1:
                 opens = set()
         else:
             closed |= opens          # anything else ends the literal prefix here
             opens = set()
-        long = {p for p in opens if len(p) >= _PREFIX_LEN}
+        long = {p for p in opens if len(p) >= limit}
         closed |= long
         opens = opens - long
         if len(opens) + len(closed) > _MAX_PREFIXES:
@@ -95,20 +96,37 @@ def _walk(items, opens: set[str], closed: set[str]) -> set[str]:
     return opens
 
 
-def literal_prefixes(rx: re.Pattern) -> Optional[frozenset[str]]:
-    """Strings one of which every match of ``rx`` starts with, or None when some match
-    may start with anything (then the pattern has to be tried everywhere)."""
+def _parsed(rx: re.Pattern):
+    """The parse tree of a case-sensitive pattern, None for another."""
     if rx.flags & re.IGNORECASE:
         return None
     try:
         parsed = _sre.parse(rx.pattern, rx.flags)
     except Exception:                # pragma: no cover - an engine we do not know
         return None
-    if parsed.state.flags & re.IGNORECASE:
+    return None if parsed.state.flags & re.IGNORECASE else parsed
+
+
+def literal_prefixes(rx: re.Pattern) -> Optional[frozenset[str]]:
+    """Strings one of which every match of ``rx`` starts with, or None when some match
+    may start with anything (then the pattern has to be tried everywhere)."""
+    parsed = _parsed(rx)
+    if parsed is None:
         return None
     closed: set[str] = set()
     closed |= _walk(parsed.data, {""}, closed)
     return None if "" in closed else frozenset(closed)
+
+
+def literal_matches(rx: re.Pattern) -> Optional[frozenset[str]]:
+    """Every string ``rx`` matches when they are a finite set of literals ("rebels?":
+    rebel, rebels), else None."""
+    parsed = _parsed(rx)
+    if parsed is None:
+        return None
+    closed: set[str] = set()
+    opens = _walk(parsed.data, {""}, closed, limit=10_000)
+    return None if closed else frozenset(opens)
 
 
 class Scanner:

@@ -19,7 +19,7 @@ from itertools import accumulate, compress
 from operator import add, itemgetter, not_
 from typing import NamedTuple, Optional
 
-from .lexicons import Caseless, Scanner, lexicon, lexicon_rows, lower
+from .lexicons import Caseless, Scanner, lexicon, lexicon_rows, literal_matches, lower
 from .gazetteer import Gazetteer, default_gazetteer, haversine_km
 from .model import Document, Mention, Place
 from .text import ARTICLES, Words, fold, fold_word, is_arabic, plain, strip_marks, word_characters
@@ -148,6 +148,52 @@ def masked_spans(low: str) -> list[tuple[int, int]]:
             if " " in m.group() or "-" in m.group()]
 
 
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+@lru_cache(maxsize=1)
+def _group_names_by_word() -> Optional[dict[str, frozenset[str]]]:
+    """Each word of the multi-word group names that ``masked_spans`` finds, with the
+    names that hold it; None when a group's pattern is not a finite set of literals.
+
+    An article inside a group name ("Jaish al-Islam") is left out: a group name that
+    covers the article of a place name ("al-Bab") covers the word after it too, which is
+    looked up; unless the group name ends with the article, which none does."""
+    by_word: dict[str, set[str]] = {}
+    for rx in _masked_scan().patterns:
+        names = literal_matches(rx)
+        if names is None:
+            return None
+        for name in names:
+            if " " in name or "-" in name:
+                words = _LETTERS.findall(name)
+                if words[-1] in ARTICLES:
+                    return None
+                for word in words:
+                    if word not in ARTICLES:
+                        by_word.setdefault(word, set()).add(name)
+    return {word: frozenset(names) for word, names in by_word.items()}
+
+
+def _groups_holding(surface: str) -> Optional[tuple[str, ...]]:
+    """The group names that could hide this written place name ("Sham" in "Hayat Tahrir
+    al-Sham"): a group name hides a name only where the document holds it, so where
+    none of them is in the text, the document's group names need not be looked for.
+    None when any could."""
+    by_word = _group_names_by_word()
+    if by_word is None:
+        return None
+    return tuple(sorted({name for word in _LETTERS.findall(lower(surface))
+                         for name in by_word.get(word, ())}))
+
+
+def _hidden(masked: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether a masked span overlaps the name at ``start:end``; masked spans are sorted
+    and disjoint, so only the last one starting before the name's end can."""
+    i = bisect_left(masked, (end,)) - 1
+    return i >= 0 and masked[i][1] > start
+
+
 _SCORE_ID = itemgetter(0, 1)
 _PLUS_ONE = (1).__add__
 _RADIANS = math.pi / 180.0      # what math.radians multiplies by: the same results
@@ -159,7 +205,7 @@ def _nearest_km(p: Place, anchors: list[tuple[float, float]]) -> float:
     latitude), many times faster than great circles."""
     lat, lon = p.lat, p.lon
     kx = 111.32 * math.cos(lat * _RADIANS)
-    return math.sqrt(min([((lon - alon) * kx) ** 2 + ((lat - alat) * 110.57) ** 2
+    return math.sqrt(min([(dx := (lon - alon) * kx) * dx + (dy := (lat - alat) * 110.57) * dy
                           for alat, alon in anchors]))
 
 
@@ -214,6 +260,7 @@ class _Spelling(NamedTuple):
     exact: frozenset            # ids of those spelled exactly like it
     form: str                   # its plain form
     well_formed: bool           # see _well_formed
+    groups: Optional[tuple[str, ...]]   # see _groups_holding
     salient: Optional[list]     # for an everyday English word, the salient exact places
 
 
@@ -349,14 +396,20 @@ class Resolver:
             known += self._search_runs(text, toks, unknown)
         if not known:
             return []
-        masked = masked_spans(low)
+        masked: Optional[list[tuple[int, int]]] = None      # found when first needed
         title_at = [m.start() for m in titles]
         found: list[_Span] = []
         for lo, hits in known:
             for first, last, key, articled, spelling in hits:
                 i0, i1 = lo + first, lo + last
-                if not self._in_context(text, toks, i0, i1, articled, masked, titles, title_at):
+                if not self._in_context(text, toks, i0, i1, articled, titles, title_at):
                     continue
+                if spelling.groups is None or spelling.groups and \
+                        any(g in low for g in spelling.groups):
+                    if masked is None:
+                        masked = masked_spans(low)
+                    if _hidden(masked, tstart[i0], tend[i1]):
+                        continue
                 cands, scored, context = spelling.cands, spelling.scored, spelling.context
                 if spelling.salient is not None:
                     cands = spelling.salient or \
@@ -458,8 +511,7 @@ class Resolver:
 
     @staticmethod
     def _in_context(text: str, toks: Words, i0: int, i1: int, articled: bool,
-                    masked: list[tuple[int, int]], titles: list[re.Match], title_at: list[int]
-                    ) -> bool:
+                    titles: list[re.Match], title_at: list[int]) -> bool:
         """Guards that read the words around a name (see ``_well_formed`` for the name
         itself); each regex runs only where a cheap test shows it could match."""
         start, end = toks.start[i0], toks.end[i1]
@@ -474,13 +526,9 @@ class Resolver:
                 _INSIDE_NAME.search(text, max(0, start - 40), start) or \
                 articled and _INSIDE_NAME_ARTICLE.search(text, max(0, start - 40), start):
             return False  # "Jabal Zayn al-Abidin": the tail of a longer unknown name
-        if text[end:end + 1] in ("-", "‐") and text[end + 1:end + 2].isalpha() or \
-                text[start - 1:start] in ("-", "‐") and text[start - 2:start - 1].isalpha():
-            return False  # attributive: "Iran-backed", "Damascus-Russian efforts"
-        # masked spans are sorted and disjoint: only the last one starting before the
-        # name's end can overlap it
-        i = bisect_left(masked, (end,)) - 1
-        return i < 0 or masked[i][1] <= start
+        # attributive: "Iran-backed", "Damascus-Russian efforts"
+        return not (text[end:end + 1] in ("-", "‐") and text[end + 1:end + 2].isalpha() or
+                    text[start - 1:start] in ("-", "‐") and text[start - 2:start - 1].isalpha())
 
     def _spelling_of(self, surface: str, key: str, names: list[str], articled: bool
                      ) -> _Spelling:
@@ -495,7 +543,8 @@ class Resolver:
         form = plain(surface)
         hit = _Spelling(cands, self._static_scores(cands, exact, form),
                         _context_of(cands) if cands else (None, ""), exact, form,
-                        _well_formed(surface, names, articled), salient)
+                        _well_formed(surface, names, articled), _groups_holding(surface),
+                        salient)
         if len(self._surface_cache) >= SURFACE_CACHE_SIZE:
             self._surface_cache.clear()     # a stream of millions of documents
         self._surface_cache[(surface, key)] = hit

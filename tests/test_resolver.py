@@ -289,6 +289,16 @@ def test_people_demonyms_and_named_works(resolve, sentence, found):
 
 
 @pytest.mark.parametrize("sentence,found", [
+    ("Students at Damascus University marched, and Jaish al-Islam left Douma.",
+     [("Douma", "Douma")]),
+    ("Damascus University reopened; shells fell on Damascus.", [("Damascus", "Damascus")]),
+    ("Hayat Tahrir al-Sham fighters entered Saraqib.", [("Saraqib", "Saraqib")]),
+])
+def test_group_and_institution_names_hide_the_places_in_them(resolve, sentence, found):
+    assert [(m.text, m.place.name) for m in resolve(sentence)] == found
+
+
+@pytest.mark.parametrize("sentence,found", [
     ("سيطرت فصائل المعارضة على مدينة سراقب", [("سراقب", "Saraqib")]),   # "the city of"
     ("قصف الطيران بلدة الأتارب وأريحا", [("الأتارب", "Atarib"), ("أريحا", "Ariha")]),
     ("اشتباكات في حلب وحماة ودمشق", [("حلب", "Aleppo"), ("حماة", "Hama"), ("دمشق", "Damascus")]),
