@@ -73,9 +73,18 @@ NEAR_CUES = Caseless(r"(?:outskirts of|near|nearby|close to|around|edge of|gates
                      r"(?:from|of)|kilometers? (?:from|of)|miles? (?:from|of)|within|"
                      r"(?:north|south|east|west)(?:east|west)? of|toward|towards)\s+(?:the\s+)?"
                      r"(?:(?:city|town|village) of\s+)?$")
-# the last word of every NEAR_CUES match: a cheap test on the word before a name
-NEAR_ENDS = frozenset({"of", "near", "nearby", "to", "around", "from", "within", "toward",
-                       "towards", "the"})
+# The last word of every NEAR_CUES match, with the words that can come before it there
+# (None: any): a cheap test on the two words before a name
+_DISTANCES = frozenset({"km", "kilometre", "kilometres", "kilometer", "kilometers", "mile",
+                        "miles"})
+_COMPASS_OF = frozenset(a + b for a in ("north", "south", "east", "west")
+                        for b in ("", "east", "west"))
+NEAR_ENDS: dict[str, Optional[frozenset[str]]] = {
+    "near": None, "nearby": None, "around": None, "within": None, "toward": None,
+    "towards": None, "to": frozenset({"close"}), "from": _DISTANCES,
+    "of": _DISTANCES | _COMPASS_OF | {"outskirts", "edge", "gates", "city", "town", "village"},
+    "the": frozenset({"of", "near", "nearby", "to", "around", "from", "within", "toward",
+                      "towards"})}
 LOCATIVE = re.compile(r"\b(?:in|into|inside|across|at|near|from|to|toward|towards|within|"
                       r"throughout|on|of|over)\s+(?:the\s+)?(?:northern\s+|southern\s+|"
                       r"eastern\s+|western\s+)?$", re.I)
@@ -592,9 +601,11 @@ class Resolver:
             elif prev.endswith("held"):
                 s.qualifier = "admin1"              # "rebel-held Idlib"
             if prev in NEAR_ENDS:
-                start = tstart[s.i0]
-                if near_cue(max(0, start - 60), start):
-                    s.near = True
+                before = NEAR_ENDS[prev]
+                if before is None or s.i0 > 1 and (kind or ttext[s.i0 - 2].lower()) in before:
+                    start = tstart[s.i0]
+                    if near_cue(max(0, start - 60), start):
+                        s.near = True
         for a, b in zip(spans, spans[1:]):
             between = text[tend[a.i1]:tstart[b.i0]]
             # "Aleppo and Idlib provinces": the plural qualifier covers the whole list
@@ -709,8 +720,10 @@ class Resolver:
                 p.level not in ("country", "road", "region"):
             precision = 2       # "near X", "the Aleppo countryside": part of it, not at it
         conf = 0.95 if s.score_margin >= 3.0 else 0.55 + 0.4 * math.tanh(s.score_margin / 2)
-        same = s.form is not None and start == toks.start[s.i0] and end == toks.end[s.i1]
-        exact = (s.form if same else plain(text[start:end])) in self.gaz.exact.get(p.id, ())
+        if s.form is not None and start == toks.start[s.i0] and end == toks.end[s.i1]:
+            exact = p.id in s.exact         # spelled as one of its names (see _spelling)
+        else:
+            exact = plain(text[start:end]) in self.gaz.exact.get(p.id, ())
         if not exact:
             conf *= 0.6 if s.fuzzy else 0.9
         line = self._segment(text, toks, s, p) if p.level == "road" else None

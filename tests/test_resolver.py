@@ -83,6 +83,23 @@ def test_city_qualifier(resolve):
     assert m.place.level == "city" and m.geo_precision == 2
 
 
+@pytest.mark.parametrize("sentence,near_it", [
+    ("Shells fell 10 km west of Saraqib.", True),
+    ("Shells fell ten kilometres from the town of Saraqib.", True),
+    ("Fighting raged on the outskirts of Saraqib.", True),
+    ("Troops massed close to Saraqib.", True),
+    ("Troops advanced towards the city of Saraqib.", True),
+    ("The offensive near Saraqib stalled.", True),
+    ("The fall of Saraqib was confirmed.", False),
+    ("Reinforcements were sent to Saraqib.", False),
+    ("Families fled from Saraqib.", False),
+    ("Rebels held the town of Saraqib.", False),
+])
+def test_a_place_named_only_as_a_bearing_is_near_it(resolve, sentence, near_it):
+    m = found(resolve(sentence), "Saraqib")
+    assert m.geo_precision == (2 if near_it else 1)
+
+
 def test_directional_countryside_is_a_region(resolve):
     ms = resolve("Clashes spread across western Aleppo and the northern Hama countryside.")
     west = [m for m in ms if m.text.startswith("western Aleppo")][0]
