@@ -532,11 +532,13 @@ class Resolver:
         if k < len(titles) and titles[k].end() <= start and \
                 _PERSON_TITLE.search(text, max(0, start - 60), start):
             return False
-        if _NAME_TAIL.match(text, end):
+        ttext = toks.text
+        if i1 + 1 < len(ttext) and ttext[i1 + 1] in _NAME_LINKS and _NAME_TAIL.match(text, end):
             return False  # "Hadi al-Bahra": a person
-        if i0 and toks.text[i0 - 1] in _INNER_LINKS and \
-                _INSIDE_NAME.search(text, max(0, start - 40), start) or \
-                articled and _INSIDE_NAME_ARTICLE.search(text, max(0, start - 40), start):
+        if i0 and (ttext[i0 - 1] in _INNER_LINKS and
+                   _INSIDE_NAME.search(text, max(0, start - 40), start) or
+                   articled and not ttext[i0 - 1].islower() and
+                   _INSIDE_NAME_ARTICLE.search(text, max(0, start - 40), start)):
             return False  # "Jabal Zayn al-Abidin": the tail of a longer unknown name
         # attributive: "Iran-backed", "Damascus-Russian efforts"
         return not (text[end:end + 1] in ("-", "‐") and text[end + 1:end + 2].isalpha() or
