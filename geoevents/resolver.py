@@ -36,13 +36,14 @@ NAME_WORDS = frozenset({"countryside", "province", "governorate", "city", "airpo
                         "mountains", "heights", "desert", "old", "new", "district", "camp", "dam",
                         "valley", "river", "lake"})
 _LOWER_IN_NAME = NAME_WORDS | DIRECTIONS
-# A run of words that can make up a name, in ``word_characters`` text: a word that does
-# not start in lower case (the first letter at a word's start), then more such words and
-# the lower-case words a name can hold (see Resolver._runs)
+# A run of words that can make up a name, in ``word_characters`` text after a space: a
+# word that does not start in lower case, then more such words and the lower-case words
+# a name can hold (see Resolver._runs).  Opening with the space lets the engine skip to
+# the next space at C speed instead of testing every letter.
 _NOT_LOWER = r"[^a-z '\u00df-\u00f6\u00f8-\u00ff]"
 _LINKS = sorted(_LOWER_IN_NAME | ARTICLES, key=len, reverse=True)
-_RUN = re.compile(_NOT_LOWER + r"(?<![^ ].)[^ ]*(?: +(?:" + _NOT_LOWER + r"[^ ]*|(?:"
-                  + "|".join(map(re.escape, _LINKS)) + r")(?= |$)))*")
+_RUN = re.compile(r" (" + _NOT_LOWER + r"[^ ]*(?: +(?:" + _NOT_LOWER + r"[^ ]*|(?:"
+                  + "|".join(map(re.escape, _LINKS)) + r")(?= |$)))*)")
 # read in the text reversed, from a run's start: the name words before it ("the city of"),
 # and the two words before a run
 _LINKS_BEFORE = re.compile(r"(?: +(?:" + "|".join(re.escape(w[::-1]) for w in _LINKS)
@@ -372,11 +373,13 @@ class Resolver:
         n = len(chars)
         backwards = chars[::-1]
         taken = 0                   # where the last token taken ends
-        for m in _RUN.finditer(chars):
-            lo, end = m.span()
+        for m in _RUN.finditer(" " + chars):
+            lo, end = m.start(1) - 1, m.end(1) - 1
             lo = n - _LINKS_BEFORE.match(backwards, n - lo).end()
             hits = cache.get(text[lo:end])
             if hits == ():
+                if not cued:
+                    continue
                 c = bisect_left(cued, lo)
                 if c == len(cued) or cued[c] >= end:
                     continue
@@ -732,9 +735,10 @@ class Resolver:
         if not exact:
             conf *= 0.6 if s.fuzzy else 0.9
         line = self._segment(text, toks, s, p) if p.level == "road" else None
-        return Mention(doc=doc.id, start=start, end=end, text=text[start:end], place=p,
-                       confidence=round(conf, 3), role=role, geo_precision=precision,
-                       candidates=len(s.cands), line=line or p.line)
+        # doc, start, end, text, place, confidence, role, geo_precision, candidates, line
+        # (by position: a sixth cheaper than by keyword, for every mention of a stream)
+        return Mention(doc.id, start, end, text[start:end], p, round(conf, 3), role, precision,
+                       len(s.cands), line or p.line)
 
     def _segment(self, text: str, toks: Words, s: _Span, road: Place) -> Optional[tuple]:
         """'the M5 between Saraqib and Maarat al-Numan': the stretch between two places."""
