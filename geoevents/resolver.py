@@ -204,7 +204,6 @@ def _hidden(masked: list[tuple[int, int]], start: int, end: int) -> bool:
     return i >= 0 and masked[i][1] > start
 
 
-_SCORE_ID = itemgetter(0, 1)
 _PLUS_ONE = (1).__add__
 # kilometres per degree of longitude and of latitude at Syria's middle latitude (35° N)
 _KM_X = 111.32 * math.cos(math.radians(35.0))
@@ -215,11 +214,6 @@ def _projected(p: Place) -> tuple[float, float]:
     """A place in kilometres on an equirectangular projection at 35° N: distances on it
     are within 4 % of the true ones across Syria (32-37° N), enough to rank candidates."""
     return p.lon * _KM_X, p.lat * _KM_Y
-
-
-def _nearest_km(p: Place, anchors: list[tuple[float, float]]) -> float:
-    """Distance to the nearest anchor (``_projected``): one call in C per anchor."""
-    return min(map(math.dist, repeat(_projected(p)), anchors))
 
 
 # capitalised English words that open a sentence before a name (transliterated articles
@@ -268,7 +262,7 @@ def _context_of(cands: list[Place]) -> tuple[Optional[Place], str]:
 class _Spelling(NamedTuple):
     """What is known of a written name whatever its context, remembered per spelling."""
     cands: list[Place]          # places spelled close enough
-    scored: list[tuple[float, Place]]       # their static scores, best first
+    scored: list[tuple[float, Place, tuple[float, float]]]  # see Resolver._static_scores
     context: tuple[Optional[Place], str]    # _context_of(cands)
     exact: frozenset            # ids of those spelled exactly like it
     form: str                   # its plain form
@@ -292,7 +286,7 @@ class _Span:
     i1: int          # last token index (inclusive)
     key: str
     cands: list[Place]
-    scored: list[tuple[float, Place]]       # see Resolver._static_scores
+    scored: list[tuple[float, Place, tuple[float, float]]]  # see Resolver._static_scores
     context: tuple[Optional[Place], str]    # _context_of(cands)
     exact: frozenset = frozenset()
     form: Optional[str] = None          # the name as written, plain; None when fuzzy
@@ -662,9 +656,9 @@ class Resolver:
         within = s.within.chosen if s.within is not None else None
         ceiling = (4.0 if level else 0.0) + (7.0 if within is not None else 0.0) + \
             (1.0 if admin1s else 0.0) + (_NEAR_BONUS if anchors else 0.0)
-        top: list[tuple[float, str, Place]] = []
-        for score, p in s.scored:
-            if len(top) == 2 and score + ceiling < -top[1][0]:
+        first = second = None       # ((-score, id), place): ties go to the smaller id
+        for score, p, xy in s.scored:
+            if second is not None and score + ceiling < -second[0][0]:
                 break
             if level and p.level == level:
                 score += 4.0
@@ -676,21 +670,23 @@ class Resolver:
             if p.admin1 and p.admin1 in admin1s:
                 score += 1.0
             if anchors and p.level not in _UNANCHORED:
-                if len(top) == 2 and score + _NEAR_BONUS < -top[1][0]:
+                if second is not None and score + _NEAR_BONUS < -second[0][0]:
                     continue
-                score += _NEAR_BONUS * math.exp(-_nearest_km(p, anchors) / 60.0)
-            top.append((-score, p.id, p))
-            top.sort(key=_SCORE_ID)             # ties go to the smaller id
-            del top[2:]
-        return [(-score, pid, p) for score, pid, p in top]
+                score += _NEAR_BONUS * math.exp(-min(map(math.dist, repeat(xy), anchors)) / 60.0)
+            key = (-score, p.id)
+            if first is None or key < first[0]:
+                first, second = (key, p), first
+            elif second is None or key < second[0]:
+                second = (key, p)
+        return [(-key[0], key[1], place) for key, place in filter(None, (first, second))]
 
     @staticmethod
     def _static_scores(cands: list[Place], exact: frozenset, form: Optional[str] = None
-                       ) -> list[tuple[float, Place]]:
-        """Each candidate's score from what its spelling alone decides, best first: its
-        level and population, whether it is spelled exactly so (``exact``: those ids;
-        ``form``: the plain written name), and Syria.  Remembered with the spelling; the
-        document adds the rest (see ``_ranked``)."""
+                       ) -> list[tuple[float, Place, tuple[float, float]]]:
+        """Each candidate with the score its spelling alone decides (its level and
+        population, whether it is spelled exactly so, ``exact`` holding those ids and
+        ``form`` the plain written name, and Syria) and its ``_projected`` position, best
+        first.  Remembered with the spelling; the document adds the rest (``_ranked``)."""
         scored = []
         for p in cands:
             score = LEVEL_PRIOR.get(p.level, 0.0)
@@ -702,7 +698,7 @@ class Resolver:
                     score += 0.5    # "Baghuz" is Baghuz before a village that also goes by it
             if p.country == "SY":
                 score += 0.5
-            scored.append((score, p))
+            scored.append((score, p, _projected(p)))
         scored.sort(key=itemgetter(0), reverse=True)
         return scored
 
