@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 
 def lexicon_rows(name: str) -> list[list[str]]:
@@ -201,6 +201,26 @@ class Scanner:
                         last = m.end()
                         break
         return out
+
+
+def word_trie(words: Iterable[str]) -> str:
+    """A regex matching exactly the given literal words, written as a trie ("a(?:l|n(?:d)?)"
+    for al, an, and): the engine tries each letter once instead of each word in turn,
+    which makes a long word list several times cheaper to try at every place."""
+    tree: dict = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def branch(node: dict) -> str:
+        alts = [re.escape(ch) + branch(node[ch]) for ch in sorted(node) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 and "" not in node else "(?:" + "|".join(alts) + ")"
+        return body + "?" if "" in node else body
+    return branch(tree)
 
 
 def _alternation(patterns: list[str]) -> str:

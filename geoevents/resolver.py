@@ -19,7 +19,8 @@ from itertools import accumulate, compress, repeat
 from operator import add, itemgetter, not_
 from typing import NamedTuple, Optional
 
-from .lexicons import Caseless, Scanner, lexicon, lexicon_rows, literal_matches, lower
+from .lexicons import (Caseless, Scanner, lexicon, lexicon_rows, literal_matches, lower,
+                       word_trie)
 from .gazetteer import Gazetteer, default_gazetteer, haversine_km
 from .model import Document, Mention, Place
 from .text import ARTICLES, Words, fold, fold_word, is_arabic, plain, strip_marks, word_characters
@@ -41,13 +42,12 @@ _LOWER_IN_NAME = NAME_WORDS | DIRECTIONS
 # a name can hold (see Resolver._runs).  Opening with the space lets the engine skip to
 # the next space at C speed instead of testing every letter.
 _NOT_LOWER = r"[^a-z '\u00df-\u00f6\u00f8-\u00ff]"
-_LINKS = sorted(_LOWER_IN_NAME | ARTICLES, key=len, reverse=True)
+_LINKS = _LOWER_IN_NAME | ARTICLES
 _RUN = re.compile(r" (" + _NOT_LOWER + r"[^ ]*(?: +(?:" + _NOT_LOWER + r"[^ ]*|(?:"
-                  + "|".join(map(re.escape, _LINKS)) + r")(?= |$)))*)")
+                  + word_trie(_LINKS) + r")(?= |$)))*)")
 # read in the text reversed, from a run's start: the name words before it ("the city of"),
 # and the two words before a run
-_LINKS_BEFORE = re.compile(r"(?: +(?:" + "|".join(re.escape(w[::-1]) for w in _LINKS)
-                           + r")(?= |$))*")
+_LINKS_BEFORE = re.compile(r"(?: +(?:" + word_trie(w[::-1] for w in _LINKS) + r")(?= |$))*")
 _TWO_WORDS_BEFORE = re.compile(r"(?: +[^ ]+){1,2}")
 _WORD_AFTER = re.compile(r" *[^ ]*")
 SALIENT_LEVELS = frozenset({"country", "admin1", "city", "region", "road", "facility"})

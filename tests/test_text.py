@@ -98,3 +98,12 @@ def test_turkish_letters_never_crash_the_event_builder():
                  "Rebels entered Hama. The cıty was quiet. ſhelling hit it on Monday."):
         r = pipe.extract(Document("t", text, date(2024, 11, 30)))
         assert r.events, text
+
+
+def test_word_trie_matches_exactly_its_words_longest_first():
+    from geoevents.lexicons import word_trie
+    words = ["al", "an", "and", "of", "the", "north-east", "a.b"]
+    rx = re.compile("(?:" + word_trie(words) + ")")
+    assert all(rx.fullmatch(w) for w in words)
+    assert not any(rx.fullmatch(w) for w in ["", "a", "th", "ands", "north", "axb", "east"])
+    assert rx.match("andes").group() == "and"       # the longer word first, like "and|an"
