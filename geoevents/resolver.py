@@ -16,7 +16,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import accumulate, compress, repeat
-from operator import add, itemgetter, not_
+from operator import add, itemgetter
 from typing import NamedTuple, Optional
 
 from .lexicons import (Caseless, Scanner, lexicon, lexicon_rows, literal_matches, lower,
@@ -204,7 +204,10 @@ def _hidden(masked: list[tuple[int, int]], start: int, end: int) -> bool:
     return i >= 0 and masked[i][1] > start
 
 
+# a word's length -> the offset of the next word in ``word_characters`` text split at
+# single spaces (see Resolver._runs)
 _PLUS_ONE = (1).__add__
+
 # kilometres per degree of longitude and of latitude at Syria's middle latitude (35° N)
 _KM_X = 111.32 * math.cos(math.radians(35.0))
 _KM_Y = 110.57

@@ -1,5 +1,5 @@
 """Text utilities shared by the gazetteer and the resolver: the transliteration-folding
-key, word tokens with offsets, and sentence spans.
+key, the characters of words (offsets kept), word tokens and sentence spans.
 
 Arabic place names reach English text in many spellings (Saraqib/Saraqeb/Sarāqib,
 Maarrat/Ma'arat, Sheikhoun/Shaykhun, Tal/Tel/Tell, Deir/Dayr).  ``fold`` maps them all
