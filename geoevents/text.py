@@ -134,6 +134,8 @@ class _WordCharacters(dict):
     def __missing__(self, code: int) -> str:
         ch = chr(code)
         kept = "'" if ch in _APOSTROPHES else ch if ch.isalnum() else " "
+        if len(self) >= 20_000:
+            self.clear()    # text in every script there is: memory stays flat
         self[code] = kept
         return kept
 

@@ -107,3 +107,12 @@ def test_word_trie_matches_exactly_its_words_longest_first():
     assert all(rx.fullmatch(w) for w in words)
     assert not any(rx.fullmatch(w) for w in ["", "a", "th", "ands", "north", "axb", "east"])
     assert rx.match("andes").group() == "and"       # the longer word first, like "and|an"
+
+
+def test_word_characters_of_text_in_every_script_keeps_its_table_small():
+    from geoevents.text import _WORD_CHARACTERS
+    text = "".join(chr(c) for c in range(0x20, 0x30000) if not 0xD800 <= c < 0xE000)
+    chars = word_characters(text)
+    assert len(chars) == len(text)
+    assert all((c == " ") != (c.isalnum() or c == "'") for c in chars)
+    assert len(_WORD_CHARACTERS) <= 20_000
