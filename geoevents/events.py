@@ -17,12 +17,13 @@ from datetime import date
 from typing import Optional
 
 from .dates import find_dates
-from .lexicons import Lexicon, lexicon, lower
+from .lexicons import Lexicon, lexicon, lower, whole_words
 from .model import Document, Event, Evidence, Mention
 from .text import Sentence, sentences
 
-CLAUSE_BREAK = re.compile(r";|\bwhile\b|\bbut\b|\bwhereas\b|\bafter\b|\bbefore\b|\bas\b(?! well)|"
-                          r"\bwhich\b|\bwho\b|\bwhen\b|—|–", re.I)
+CLAUSE_BREAK = re.compile(r";|—|–|" + whole_words(["while", "but", "whereas", "after", "before",
+                                                  "as", "which", "who", "when"])
+                          + r"(?!(?<=\bas) well)", re.I)
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
                 "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
@@ -37,8 +38,8 @@ TOLL = re.compile(r"\b(?:(at least|more than|over|nearly|almost|around|about|som
 VICTIMS = re.compile(r"civilians?|people|individuals|fighters|soldiers|troops|rebels|"
                      r"militants|combatants|children|members|personnel|officers?|advis[eo]rs?|"
                      r"residents|persons|men|women|members", re.I)
-KILL = re.compile(r"\b(?:killed|killing|kills|perished|died|dead|deaths?|death toll|"
-                  r"lost their lives|casualties|were slain)\b", re.I)
+KILL = re.compile(whole_words(["killed", "killing", "kills", "perished", "died", "dead", "death",
+                               "deaths", "lost their lives", "casualties", "were slain"]), re.I)
 DEATH_OF = re.compile(r"\b(?:death|killing|assassination) of (?:a |an |the )?(?:senior |top |"
                       r"prominent )?(?:[A-Z][\w-]+\s+){0,4}", re.I)
 AREA_WORDS = re.compile(r"\b(?:areas|territories|territory|regions|positions|villages|towns)\b",

@@ -116,3 +116,16 @@ def test_word_characters_of_text_in_every_script_keeps_its_table_small():
     assert len(chars) == len(text)
     assert all((c == " ") != (c.isalnum() or c == "'") for c in chars)
     assert len(_WORD_CHARACTERS) <= 20_000
+
+
+def test_whole_words_finds_what_the_plain_alternation_finds():
+    from geoevents.lexicons import whole_words
+    words = ["while", "but", "whereas", "as", "killed", "lost their lives", "a"]
+    fast = re.compile(whole_words(words), re.I)
+    plain_rx = re.compile(r"\b(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")\b",
+                          re.I)
+    text = ("WHILE rebels killed two, whereas others Lost Their Lives; a bus, as well, "
+            "but-not butter, killedx, awhile, A.")
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain_rx.finditer(text)]
+    assert [m.group() for m in fast.finditer(text)][:4] == ["WHILE", "killed", "whereas",
+                                                           "Lost Their Lives"]
