@@ -40,8 +40,9 @@ VICTIMS = re.compile(r"civilians?|people|individuals|fighters|soldiers|troops|re
                      r"residents|persons|men|women|members", re.I)
 KILL = re.compile(whole_words(["killed", "killing", "kills", "perished", "died", "dead", "death",
                                "deaths", "lost their lives", "casualties", "were slain"]), re.I)
-DEATH_OF = re.compile(r"\b(?:death|killing|assassination) of (?:a |an |the )?(?:senior |top |"
-                      r"prominent )?(?:[A-Z][\w-]+\s+){0,4}", re.I)
+DEATH_OF = re.compile(whole_words(["death", "killing", "assassination"])
+                      + r" of (?:a |an |the )?(?:senior |top |prominent )?(?:[A-Z][\w-]+\s+){0,4}",
+                      re.I)
 AREA_WORDS = re.compile(r"\b(?:areas|territories|territory|regions|positions|villages|towns)\b",
                         re.I)
 LIST_GAP = re.compile(r"\s*(?:(?:city|town|village|province|countryside|governorate|district|"
@@ -56,8 +57,10 @@ LOCATOR_GAP = re.compile(r"\s*,?\s*(?:(?:just\s+)?(?:north|south|east|west)\w*\s
 LED_BY = re.compile(r"\b(?:led|spearheaded|driven|headed|dominated)\s+by\s+(?:the\s+)?"
                     r"(?:[\w-]+\s+){0,3}$")
 RELATIVE = re.compile(r"\b(?:that|which|who)\s+$", re.I)
-REPORTING = re.compile(r"\b(?:said|says|say|claimed(?! responsibility)|claims(?! responsibility)|denied|denies|reported|reports|"
-                       r"announced|added|stated|told|according to)\b", re.I)
+REPORTING = re.compile(whole_words(["said", "says", "say", "claimed", "claims", "denied", "denies",
+                                    "reported", "reports", "announced", "added", "stated",
+                                    "told", "according to"])
+                       + r"(?!(?<=\bclaimed) responsibility)(?!(?<=\bclaims) responsibility)", re.I)
 NOT_OBJECT = re.compile(r"\b(?:had|has|have|was|were|is|are|been|being|near|outside|around|"
                         r"close to|beside|toward|towards|between|using|used|"
                         r"(?:north|south|east|west)\w*(?:-\w+)? of)\b", re.I)
