@@ -239,10 +239,6 @@ def whole_words(words: Iterable[str]) -> str:
             + r")\b")
 
 
-def _alternation(patterns: list[str]) -> str:
-    return "|".join(sorted(patterns, key=len, reverse=True))
-
-
 @dataclass(frozen=True)
 class Lexicon:
     """Trigger, actor and cue patterns compiled from the data files."""
@@ -271,7 +267,7 @@ def lexicon() -> Lexicon:
             for a in pattern.split("|"):
                 adj_actor[a.replace("\\", "").lower()] = actor
     military = [ln[0] for ln in lexicon_rows("military_nouns.txt")]
-    adj = _alternation([re.escape(a) for a in adj_actor])
+    adj = word_trie(adj_actor)
     actor_adj = re.compile(r"\b((?:" + adj + r")(?:\s*,\s*(?:" + adj + r"))*(?:,?\s+and\s+(?:"
                            + adj + r"))?)\s+(?:military\s+|air\s+)?(?:" + "|".join(military)
                            + r")\b")
