@@ -227,17 +227,27 @@ def _note_encodings(items: Iterable[Document | ReadError], res: BatchResult
 
 def _new_documents(items: Iterable[Document | ReadError], store: Store, pending: set,
                    res: BatchResult) -> Iterator[Document | ReadError]:
-    """Drop documents already stored (same content hash), give a colliding id a suffix."""
-    for item in items:
-        if isinstance(item, Document):
-            h = content_hash(item.text, item.source, item.url)
-            if h in pending or store.has(h):
-                res.counts["already_stored"] = res.counts.get("already_stored", 0) + 1
-                continue
-            if item.id in pending or store.has_id(item.id):
-                item = replace(item, id=f"{item.id}#{h[:8]}")
-            pending.update((h, item.id))
-        yield item
+    """Drop documents already stored (same content hash), give a colliding id a suffix.
+    The store is asked a batch at a time (two queries, not two per document), and the
+    whole batch is judged before any of it is handed on: a document handed on is in
+    ``pending`` until committed, so the judging sees one consistent state."""
+    for batch in _batched(items, TASK_DOCS):         # small: documents can be large
+        docs = [x for x in batch if isinstance(x, Document)]
+        hashes = [content_hash(d.text, d.source, d.url) for d in docs]
+        stored = store.stored("doc_hash", hashes)
+        stored_ids = store.stored("doc", [d.id for d in docs])
+        judged, kept = iter(hashes), []
+        for item in batch:
+            if isinstance(item, Document):
+                h = next(judged)
+                if h in pending or h in stored:
+                    res.counts["already_stored"] = res.counts.get("already_stored", 0) + 1
+                    continue
+                if item.id in pending or item.id in stored_ids:
+                    item = replace(item, id=f"{item.id}#{h[:8]}")
+                pending.update((h, item.id))
+            kept.append(item)
+        yield from kept
 
 
 def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional[str] = None,

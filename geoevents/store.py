@@ -140,19 +140,24 @@ class Store:
         self.close()
 
     # -- writing -----------------------------------------------------------------
-    def has(self, doc_hash: str) -> bool:
-        return self.db.execute("SELECT 1 FROM documents WHERE doc_hash = ?",
-                               (doc_hash,)).fetchone() is not None
-
-    def has_id(self, doc: str) -> bool:
-        return self.db.execute("SELECT 1 FROM documents WHERE doc = ?", (doc,)).fetchone() is not None
+    def stored(self, column: str, values: list[str]) -> set[str]:
+        """Which of ``values`` the documents layer holds in ``column`` (``doc_hash`` or
+        ``doc``): one query per 900 values, as one query costs a lock and a page check."""
+        if column not in ("doc_hash", "doc"):
+            raise ValueError(f"not a document key: {column!r}")
+        out: set[str] = set()
+        for part in _chunks(values):
+            out.update(v for (v,) in self.db.execute(
+                f"SELECT {column} FROM documents WHERE {column} IN "
+                f"({', '.join('?' * len(part))})", part))
+        return out
 
     def add(self, results: Sequence[Packed]) -> int:
         """Store a batch of packed per-document results in one transaction; returns the
         documents added.  A document already stored (same content hash, or twice in the
         batch) is left as it is.  Rows go in one statement per layer for the whole batch."""
         with _transaction(self.db):
-            seen = self._stored_hashes([r.hash for r in results])
+            seen = self.stored("doc_hash", [r.hash for r in results])
             fresh = []
             for r in results:
                 if r.hash not in seen:
@@ -166,14 +171,6 @@ class Store:
             self.db.executemany(_insert_sql("mentions"), [m for r in fresh for m in r.mentions])
             self.db.executemany(_insert_sql("events_raw"), [e for r in fresh for e in r.events])
         return len(fresh)
-
-    def _stored_hashes(self, hashes: list[str]) -> set[str]:
-        out: set[str] = set()
-        for part in _chunks(hashes):
-            out.update(h for (h,) in self.db.execute(
-                f"SELECT doc_hash FROM documents WHERE doc_hash IN ({', '.join('?' * len(part))})",
-                part))
-        return out
 
     def refuse(self) -> tuple[int, int]:
         """Re-cluster the raw events from their key columns; merge and write only the

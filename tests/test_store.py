@@ -53,6 +53,28 @@ def test_incremental_runs_equal_one_run_and_a_repeat_changes_nothing(tmp_path):
     assert json.loads((tmp_path / "c" / "report.json").read_text())["documents_read"] == 0
 
 
+def test_a_batch_repeating_itself_stores_each_document_once(tmp_path):
+    """Repeats within one run, near and far apart (across the store's lookup batches),
+    are dropped; a new text under a taken id is kept under a suffixed id."""
+    towns = ["Saraqib", "Atarib", "Maarat al-Numan", "Kafranbel", "Khan Shaykhun", "Ariha"]
+    docs = [{"id": f"d{i}", "published": "2024-12-0" + str(1 + i % 9),
+             "text": f"Rebels captured {towns[i % 6]} on Friday after clashes, a monitor said "
+                     f"in report {i}."} for i in range(40)]
+    repeats = [docs[0], docs[0]] + docs[5:40]                    # near and far
+    clash = {**docs[3], "text": "Russian jets struck Ariha on Monday."}
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps(d) for d in docs + repeats + [clash]) + "\n")
+    store = tmp_path / "s.gpkg"
+    assert main(["run", str(feed), "--out", str(tmp_path / "o"), "--store", str(store),
+                 "--quiet"]) == 0
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["already_stored"] == len(repeats) and report["documents_read"] == 41
+    with Store(store) as st:
+        ids = sorted(r["doc"] for r in st.documents())
+    assert len(ids) == len(set(ids)) == 41
+    assert [i for i in ids if i.startswith("d3#")] and "d3" in ids
+
+
 def test_the_store_is_a_geopackage_gis_tools_read(tmp_path):
     store = tmp_path / "s.gpkg"
     assert main(["run", str(demo_corpus()), "--out", str(tmp_path / "o"), "--store", str(store),
