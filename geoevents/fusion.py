@@ -111,10 +111,11 @@ class FusionKey:
     window: int
     sides: frozenset
     to_sides: frozenset
+    row: int = 0                # the raw event's row id, when read from a store
 
     @classmethod
     def of(cls, r: dict) -> "FusionKey":
-        """From a :func:`report`, or a store row of its ``KEY_FIELDS``."""
+        """From a :func:`report`, or a store row of its ``KEY_FIELDS`` (and ``fid``)."""
         when = r["date"] or r["published"]
         precision = r["date_precision"] if r["date"] else None
         return cls(r["event_id"], sys.intern(r["doc"]), sys.intern(r["type"]),
@@ -122,7 +123,7 @@ class FusionKey:
                    r["lat"], r["lon"], r["geo_precision"],
                    date.fromisoformat(when[:10]).toordinal() if when else None,
                    DATE_DAYS.get(precision, DATE_DAYS[None]),
-                   _side_set(r["actor"]), _side_set(r["to_actor"]))
+                   _side_set(r["actor"]), _side_set(r["to_actor"]), r.get("fid", 0))
 
     def order(self) -> tuple:
         return (self.type, self.day if self.day is not None else -1, self.place_id, self.doc,

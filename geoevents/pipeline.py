@@ -300,7 +300,7 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
         progress.close()
         res.seconds["extract"] = time.perf_counter() - t0 - res.seconds["store"]
         t1 = time.perf_counter()
-        added, removed = st.refuse()
+        added, removed = st.refuse(jobs=jobs)
         res.seconds["fusion"] = time.perf_counter() - t1
         res.counts.update(fused_added=added, fused_removed=removed)
         res.limits = limits_report(max_bytes, doc_timeout, res.skipped,

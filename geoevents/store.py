@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from .export import _inside, compact_json, parse_json, representative_point
+from .parallel import ordered_map
 from .fusion import (KEY_FIELDS, LIST_FIELDS, REPORT_FIELDS, FusionKey, cluster, fused_id, lead,
                      merge, report_scalars)
 
@@ -50,9 +51,11 @@ LAYERS["events"] = ("Unknown", _EVENT_COLUMNS)
 _INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS documents_hash ON documents(doc_hash)",
             "CREATE INDEX IF NOT EXISTS documents_doc ON documents(doc)",
             "CREATE INDEX IF NOT EXISTS mentions_doc ON mentions(doc)",
-            "CREATE INDEX IF NOT EXISTS events_raw_doc ON events_raw(doc)",
-            "CREATE UNIQUE INDEX IF NOT EXISTS events_raw_id ON events_raw(event_id)",
-            "CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events(event_id)")
+            "CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events(event_id)",
+            # Re-fusion reads raw events by row id; these indexes of earlier versions were
+            # read by nothing and cost every insert (event ids are hashes: random inserts).
+            "DROP INDEX IF EXISTS events_raw_doc",
+            "DROP INDEX IF EXISTS events_raw_id")
 
 
 class StoreError(RuntimeError):
@@ -172,12 +175,18 @@ class Store:
             self.db.executemany(_insert_sql("events_raw"), [e for r in fresh for e in r.events])
         return len(fresh)
 
-    def refuse(self) -> tuple[int, int]:
+    def refuse(self, jobs: int = 1) -> tuple[int, int]:
         """Re-cluster the raw events from their key columns; merge and write only the
         clusters that are new, delete the fused events that no longer exist.
-        Returns (fused events added, fused events removed)."""
-        keys = (FusionKey.of(r) for r in self._reports(KEY_FIELDS))
-        groups = {fused_id(k.event_id for k in g): [k.event_id for k in g] for g in cluster(keys)}
+        Returns (fused events added, fused events removed).
+
+        Merging (reading every member's columns, the lead's feature, building the fused
+        feature) runs in ``jobs`` forked processes when ``jobs`` > 1, each reading the file
+        through its own connection while this one writes; each batch is committed on its
+        own, so a run killed here leaves a partial fused layer that the next run's
+        re-fusion completes (fused ids are the members' ids, so it knows which is which)."""
+        keys = (FusionKey.of(r) for r in _reports(self.db, ("fid",) + KEY_FIELDS))
+        groups = {fused_id(k.event_id for k in g): [k.row for k in g] for g in cluster(keys)}
         stored = {r[0] for r in self.db.execute("SELECT event_id FROM events")}
         gone = sorted(stored - groups.keys())
         new = sorted(groups.keys() - stored)
@@ -185,42 +194,12 @@ class Store:
             return 0, 0
         with _transaction(self.db):
             self.db.executemany("DELETE FROM events WHERE event_id = ?", [(k,) for k in gone])
-            for i in range(0, len(new), MERGE_BATCH):
-                ids = [groups[f] for f in new[i:i + MERGE_BATCH]]
-                reports = self._reports_of([e for m in ids for e in m])
-                members = [[reports[e] for e in m] for m in ids]
-                chosen = [lead(m) for m in members]
-                features = self._raw_features([first["event_id"] for first, _ in chosen])
-                self.db.executemany(_insert_sql("events"), [
-                    event_row(merge(m, features[first["event_id"]], when))
-                    for m, (first, when) in zip(members, chosen)])
+        batches = ([groups[f] for f in new[i:i + MERGE_BATCH]]
+                   for i in range(0, len(new), MERGE_BATCH))
+        for rows in ordered_map(_MergeTask(self.path), batches, jobs=jobs):
+            with _transaction(self.db):
+                self.db.executemany(_insert_sql("events"), rows)
         return len(new), len(gone)
-
-    def _reports(self, fields: tuple[str, ...], where: str = "", args: Sequence = ()
-                 ) -> Iterator[dict]:
-        """Raw events as fusion reports (``fields`` of them), read from their columns."""
-        lists = [k for k in LIST_FIELDS if k in fields]
-        for row in self.db.execute(f"SELECT {', '.join(fields)} FROM events_raw {where}", args):
-            r = dict(zip(fields, row))
-            for k in lists:
-                r[k] = tuple(r[k].split(",")) if r[k] else ()
-            yield r
-
-    def _reports_of(self, event_ids: list[str]) -> dict[str, dict]:
-        out: dict[str, dict] = {}
-        for part in _chunks(event_ids):
-            where = f"WHERE event_id IN ({', '.join('?' * len(part))})"
-            out.update((r["event_id"], r) for r in self._reports(REPORT_FIELDS, where, part))
-        return out
-
-    def _raw_features(self, event_ids: list[str]) -> dict[str, dict]:
-        out: dict[str, dict] = {}
-        for part in _chunks(event_ids):
-            for eid, text in self.db.execute(
-                    f"SELECT event_id, feature FROM events_raw WHERE event_id IN "
-                    f"({', '.join('?' * len(part))})", part):
-                out[eid] = parse_json(text)
-        return out
 
     # -- reading -----------------------------------------------------------------
     def count(self, layer: str) -> int:
@@ -273,6 +252,48 @@ class Store:
         cols = [c for c, _ in LAYERS["documents"][1]]
         for row in self.db.execute(f"SELECT {', '.join(cols)} FROM documents ORDER BY doc, doc_hash"):
             yield dict(zip(cols, row))
+
+
+def _reports(db: sqlite3.Connection, fields: tuple[str, ...], where: str = "",
+             args: Sequence = ()) -> Iterator[dict]:
+    """Raw events as fusion reports (``fields`` of them), read from their columns."""
+    lists = [k for k in LIST_FIELDS if k in fields]
+    for row in db.execute(f"SELECT {', '.join(fields)} FROM events_raw {where}", args):
+        r = dict(zip(fields, row))
+        for k in lists:
+            r[k] = tuple(r[k].split(",")) if r[k] else ()
+        yield r
+
+
+def _rows_in(fids: list[int]) -> Iterator[tuple[str, list[int]]]:
+    """WHERE clauses (and their arguments) selecting raw events by store row id, the
+    table's own key, so no index is walked; one ``IN`` list at a time."""
+    for part in _chunks(fids):
+        yield f"WHERE fid IN ({', '.join('?' * len(part))})", part
+
+
+class _MergeTask:
+    """Fused event rows for a batch of clusters (lists of raw-event row ids): picklable,
+    so pool workers run it, each through its own read-only connection to the store."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __call__(self, clusters: list[list[int]]) -> list[list[tuple]]:
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=600)
+        try:
+            fids = [f for m in clusters for f in m]
+            reports = {r["fid"]: r for where, part in _rows_in(fids)
+                       for r in _reports(db, ("fid",) + REPORT_FIELDS, where, part)}
+            members = [[reports[f] for f in m] for m in clusters]
+            chosen = [lead(m) for m in members]
+            features = {fid: parse_json(text)
+                        for where, part in _rows_in([first["fid"] for first, _ in chosen])
+                        for fid, text in db.execute(f"SELECT fid, feature FROM events_raw {where}", part)}
+        finally:
+            db.close()
+        return [[event_row(merge(m, features[first["fid"]], when))
+                 for m, (first, when) in zip(members, chosen)]]
 
 
 @contextmanager

@@ -163,6 +163,28 @@ def test_kill_9_leaves_a_readable_store_and_the_next_run_completes(tmp_path):
         assert st.db.execute("SELECT count(DISTINCT doc) FROM documents").fetchone()[0] == 3000
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_run_killed_in_re_fusion_is_completed_by_the_next(tmp_path, jobs):
+    """Re-fusion commits batch by batch: a fused layer left partial (here, half its rows
+    gone and one left stale, as a kill would leave it) is completed by the next run,
+    which then writes what an uninterrupted run writes."""
+    store = tmp_path / "s.gpkg"
+    args = ["run", str(demo_corpus()), "--store", str(store), "--quiet", "--jobs", jobs]
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    with sqlite3.connect(store) as db:
+        total = db.execute("SELECT count(*) FROM events").fetchone()[0]
+        db.execute("DELETE FROM events WHERE fid % 2 = 0")
+        lost = total - db.execute("SELECT count(*) FROM events").fetchone()[0]
+        db.execute("UPDATE events SET event_id = 'fstale' WHERE fid = (SELECT min(fid) FROM events)")
+    assert lost > 10
+    assert main([*args, "--out", str(tmp_path / "again")]) == 0
+    report = json.loads((tmp_path / "again" / "report.json").read_text())
+    assert report["documents_read"] == 0
+    assert (report["fused_added"], report["fused_removed"]) == (lost + 1, 1)
+    for name in OUTPUTS:
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
+
+
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("store")
