@@ -86,9 +86,10 @@ def report(feature: dict) -> dict:
 
 
 @lru_cache(maxsize=4096)
-def _side_set(actors: tuple) -> frozenset:
+def _side_set(actors: str) -> frozenset:
+    """The sides of a list of actors joined with "," (as a store keeps it)."""
     sides = _sides()
-    return frozenset(sides.get(a, a) for a in actors)
+    return frozenset(sides.get(a, a) for a in actors.split(",")) if actors else frozenset()
 
 
 @lru_cache(maxsize=65536)
@@ -115,15 +116,23 @@ class FusionKey:
 
     @classmethod
     def of(cls, r: dict) -> "FusionKey":
-        """From a :func:`report`, or a store row of its ``KEY_FIELDS`` (and ``fid``)."""
-        when = r["date"] or r["published"]
-        precision = r["date_precision"] if r["date"] else None
-        return cls(r["event_id"], sys.intern(r["doc"]), sys.intern(r["type"]),
-                   sys.intern(r["place_id"]), _name_key(r["place"]),
-                   r["lat"], r["lon"], r["geo_precision"],
+        """From a :func:`report`."""
+        return cls.from_columns(*(",".join(r[k]) if k in LIST_FIELDS else r[k]
+                                  for k in KEY_FIELDS))
+
+    @classmethod
+    def from_columns(cls, event_id: str, doc: str, type: str, place: str, place_id: str,
+                     lon: float, lat: float, geo_precision: int, day: Optional[str],
+                     precision: Optional[str], published: Optional[str], actor: str,
+                     to_actor: str, row: int = 0) -> "FusionKey":
+        """From the values of ``KEY_FIELDS`` as a store keeps them (lists joined with
+        ","), in that order, and the row id: a store's rows are read straight into keys."""
+        when = day or published
+        return cls(event_id, sys.intern(doc), sys.intern(type), sys.intern(place_id),
+                   _name_key(place), lat, lon, geo_precision,
                    date.fromisoformat(when[:10]).toordinal() if when else None,
-                   DATE_DAYS.get(precision, DATE_DAYS[None]),
-                   _side_set(r["actor"]), _side_set(r["to_actor"]), r.get("fid", 0))
+                   DATE_DAYS.get(precision if day else None, DATE_DAYS[None]),
+                   _side_set(actor), _side_set(to_actor), row)
 
     def order(self) -> tuple:
         return (self.type, self.day if self.day is not None else -1, self.place_id, self.doc,

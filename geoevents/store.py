@@ -185,7 +185,8 @@ class Store:
         through its own connection while this one writes; each batch is committed on its
         own, so a run killed here leaves a partial fused layer that the next run's
         re-fusion completes (fused ids are the members' ids, so it knows which is which)."""
-        keys = (FusionKey.of(r) for r in _reports(self.db, ("fid",) + KEY_FIELDS))
+        keys = (FusionKey.from_columns(*row) for row in self.db.execute(
+            f"SELECT {', '.join(KEY_FIELDS)}, fid FROM events_raw"))
         groups = {fused_id(k.event_id for k in g): [k.row for k in g] for g in cluster(keys)}
         stored = {r[0] for r in self.db.execute("SELECT event_id FROM events")}
         gone = sorted(stored - groups.keys())
