@@ -6,13 +6,43 @@ so a stream of any length runs in flat memory.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 from collections import deque
+from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Optional, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def batched(items: Iterable[T], n: int, weight: Callable[[T], int] = lambda x: 1
+            ) -> Iterator[list[T]]:
+    """Lists of items weighing ``n`` or just over (the last may weigh less), as the stream
+    goes; each item weighs 1 unless ``weight`` says otherwise."""
+    batch: list = []
+    total = 0
+    for x in items:
+        batch.append(x)
+        total += weight(x)
+        if total >= n:
+            yield batch
+            batch, total = [], 0
+    if batch:
+        yield batch
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Fork inside this block: the parent's objects are hidden from the collector of the
+    children, whose collections would otherwise write to every inherited object and so
+    copy every page of the parent's heap into each child."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _drain(pending: deque, get: Callable, window: int) -> Iterator:
@@ -45,8 +75,10 @@ def ordered_map(fn: Callable[[T], list[R]], batches: Iterable[T], *, jobs: int =
         for b in batches:
             yield from fn(b)
     else:
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(jobs, initializer=_worker_start, initargs=(initializer,)) as pool:
+        with frozen_heap():
+            pool = multiprocessing.get_context("fork").Pool(
+                jobs, initializer=_worker_start, initargs=(initializer,))
+        with pool:
             pending: deque = deque()
             for b in batches:
                 pending.append(pool.apply_async(fn, (b,)))

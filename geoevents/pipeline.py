@@ -8,6 +8,8 @@ atomically from the store.
 """
 from __future__ import annotations
 
+import os
+import signal
 import tempfile
 import time
 from contextlib import ExitStack
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from .documents import ReadError, read_documents
 from .events import EventBuilder
@@ -25,6 +27,7 @@ from .guard import deferred_interrupt, locked, remove_stale_temps
 from .limits import (DEFAULT_DOC_TIMEOUT, DEFAULT_MAX_BYTES, DOC_TIMEOUT, DocumentTimeout,
                      budget_enforced, limits_report, time_budget)
 from .model import Document
+from .parallel import batched, frozen_heap, ordered_map
 from .progress import Progress
 from .resolver import Resolver
 from .store import Packed, Store, content_hash, pack
@@ -171,17 +174,6 @@ def extract_batch(docs: list[Document], version: Optional[str] = None,
     return [_packed(pipe.extract_safe(d, doc_timeout)) for d in docs]
 
 
-def _batched(items: Iterable, n: int) -> Iterator[list]:
-    batch: list = []
-    for x in items:
-        batch.append(x)
-        if len(batch) >= n:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def extract_stream(items: Iterable[Document | ReadError], pipeline: Optional[Pipeline] = None,
                    *, jobs: int = 1, dask: Optional[str] = None,
                    doc_timeout: Optional[float] = None) -> Iterator[Packed | Skipped]:
@@ -195,9 +187,8 @@ def extract_stream(items: Iterable[Document | ReadError], pipeline: Optional[Pip
             yield (_as_skipped(item) if isinstance(item, ReadError)
                    else _packed(pipe.extract_safe(item, doc_timeout)))
         return
-    from .parallel import ordered_map
     version = (pipeline or _worker_pipeline()).version
-    yield from ordered_map(_ExtractTask(version, doc_timeout), _batched(items, TASK_DOCS),
+    yield from ordered_map(_ExtractTask(version, doc_timeout), batched(items, TASK_DOCS),
                            jobs=jobs, dask=dask, initializer=_worker_pipeline)
 
 
@@ -231,7 +222,7 @@ def _new_documents(items: Iterable[Document | ReadError], store: Store, pending:
     The store is asked a batch at a time (two queries, not two per document), and the
     whole batch is judged before any of it is handed on: a document handed on is in
     ``pending`` until committed, so the judging sees one consistent state."""
-    for batch in _batched(items, TASK_DOCS):         # small: documents can be large
+    for batch in batched(items, TASK_DOCS):         # small: documents can be large
         docs = [x for x in batch if isinstance(x, Document)]
         hashes = [content_hash(d.text, d.source, d.url) for d in docs]
         stored = store.stored("doc_hash", hashes)
@@ -299,6 +290,10 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
         _commit(st, batch, pending, res)
         progress.close()
         res.seconds["extract"] = time.perf_counter() - t0 - res.seconds["store"]
+        staged = None
+        if jobs > 1:        # a second core: it writes what fusion leaves as it is meanwhile
+            staged = _StagedOutputs(st.path, out_dir, fusion)
+            stack.callback(staged.discard)
         t1 = time.perf_counter()
         added, removed = st.refuse(jobs=jobs)
         res.seconds["fusion"] = time.perf_counter() - t1
@@ -307,7 +302,7 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
                                    enforced=budget_enforced() and not dask)
         with deferred_interrupt():
             write_outputs(st, out_dir, res, fusion=fusion, title=title, tiles=tiles,
-                          baseline=baseline)
+                          baseline=baseline, staged=staged)
     return res
 
 
@@ -339,24 +334,78 @@ def _for_map(f: dict) -> dict:
     return {"type": "Feature", "geometry": f["geometry"], "properties": p}
 
 
+def _fusion_free_outputs(fusion: bool) -> dict[str, Callable[[Store], Iterator[str]]]:
+    """The outputs fusion does not change: file name -> its features' text in a store."""
+    out = {"mentions.geojson": lambda st: st.mentions(as_text=True)}
+    if fusion:
+        out["events_raw.geojson"] = lambda st: st.events("events_raw", as_text=True)
+    return out
+
+
+class _StagedOutputs:
+    """The outputs fusion does not change, written by a forked process (through its own
+    read-only connection) while this one fuses, when ``--jobs`` grants a second core.
+    They go to ``.NAME.staged.tmp`` files that :meth:`install` moves into place with the
+    other outputs, so an interrupted run leaves the previous set whole."""
+
+    def __init__(self, store: Path, out_dir: str | Path, fusion: bool):
+        import multiprocessing
+        self.out = Path(out_dir)
+        self.staged = {name: self.out / f".{name}.staged.tmp"
+                       for name in _fusion_free_outputs(fusion)}
+        self.proc = multiprocessing.get_context("fork").Process(
+            target=_write_staged, args=(store, self.staged, fusion), daemon=True)
+        with frozen_heap():
+            self.proc.start()
+
+    def install(self) -> None:
+        self.proc.join()
+        if self.proc.exitcode != 0:
+            raise RuntimeError(f"writing {', '.join(self.staged)} failed "
+                               f"(exit code {self.proc.exitcode})")
+        for name, tmp in self.staged.items():
+            os.replace(tmp, self.out / name)
+
+    def discard(self) -> None:
+        """Stop the writer if it still runs and remove what it left (a no-op once
+        installed)."""
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join()
+        for tmp in self.staged.values():
+            tmp.unlink(missing_ok=True)
+
+
+def _write_staged(store: Path, staged: dict[str, Path], fusion: bool) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is the parent's to handle
+    with Store(store, read_only=True) as st:
+        for name, features in _fusion_free_outputs(fusion).items():
+            write_collection(staged[name], features(st))
+
+
 def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: bool = True,
                   title: str = "geoevents", tiles: Optional[str] = None,
-                  baseline: Optional[list[dict]] = None) -> None:
+                  baseline: Optional[list[dict]] = None,
+                  staged: Optional[_StagedOutputs] = None) -> None:
     """Write every output from the store, atomically, streaming the layers; only the
-    map's slimmed events and the control changes are held in memory.  Seconds per stage
-    go to timings.json, apart from report.json, which stays byte-identical across runs."""
+    map's slimmed events and the control changes are held in memory.  ``staged``: the
+    outputs fusion does not change, written meanwhile by another process.  Seconds per
+    stage go to timings.json, apart from report.json, which stays byte-identical across
+    runs."""
     from .ledger import ControlLedger
     from .render.map import render_map
     out = Path(out_dir)
     t0 = time.perf_counter()
     layer = "events" if fusion else "events_raw"
+    if staged is None:
+        for name, features in _fusion_free_outputs(fusion).items():
+            write_collection(out / name, features(st))
+    else:
+        staged.install()
     res.counts.update(
-        store_documents=st.count("documents"),
-        mentions=write_collection(out / "mentions.geojson", st.mentions(as_text=True)),
+        store_documents=st.count("documents"), mentions=st.count("mentions"),
         events_raw=st.count("events_raw"),
         events=write_collection(out / "events.geojson", st.events(layer, as_text=True)))
-    if fusion:
-        write_collection(out / "events_raw.geojson", st.events("events_raw", as_text=True))
     for_map: list[dict] = []
     changes: list[dict] = []
 

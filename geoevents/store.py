@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from .export import _inside, compact_json, parse_json, representative_point
-from .parallel import ordered_map
+from .parallel import batched, ordered_map
 from .fusion import (KEY_FIELDS, LIST_FIELDS, REPORT_FIELDS, FusionKey, cluster, fused_id, lead,
                      merge, report_scalars)
 
 SRS_ID = 4326
-#: Fused events merged and written per step of a re-fusion (bounds its memory).
-MERGE_BATCH = 2000
+#: Raw events read and merged per step of a re-fusion (bounds its memory; a batch holds
+#: whole clusters, so one larger than this is a batch of its own).
+MERGE_REPORTS = 20_000
 _TEXT, _INT, _REAL = "object", "int64", "float64"
 #: Layer -> (geometry type or None, [(column, dtype)]).  ``feature`` keeps the exact
 #: GeoJSON feature, so outputs written from the store equal those of a plain run.
@@ -56,6 +57,17 @@ _INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS documents_hash ON documents(doc_h
             # read by nothing and cost every insert (event ids are hashes: random inserts).
             "DROP INDEX IF EXISTS events_raw_doc",
             "DROP INDEX IF EXISTS events_raw_id")
+
+
+#: Seconds a connection waits for another's lock: a reader (a merge worker, the process
+#: writing the outputs that do not depend on fusion) may hold one for seconds.
+LOCK_WAIT = 600.0
+
+
+def _reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the store file."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_WAIT,
+                           isolation_level=None)
 
 
 class StoreError(RuntimeError):
@@ -107,15 +119,20 @@ def _create(path: Path) -> None:
 class Store:
     """Documents, mentions and events of every run so far, in one GeoPackage file."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, read_only: bool = False):
+        """Open (or create) the store; ``read_only``: open an existing one for reading
+        only, as a second process does while the first writes."""
         self.path = Path(path)
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.stem}.creating.gpkg")
-            tmp.unlink(missing_ok=True)
-            _create(tmp)
-            tmp.replace(self.path)             # a half-created store is never seen
-        self.db = sqlite3.connect(self.path, isolation_level=None)
+        if read_only:
+            self.db = _reader(self.path)
+        else:
+            if not self.path.exists() or self.path.stat().st_size == 0:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self.path.with_name(f".{self.path.stem}.creating.gpkg")
+                tmp.unlink(missing_ok=True)
+                _create(tmp)
+                tmp.replace(self.path)             # a half-created store is never seen
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=LOCK_WAIT)
         try:
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
         except sqlite3.DatabaseError as exc:
@@ -130,7 +147,7 @@ class Store:
                 self.db.close()
                 raise StoreError(f"{self.path}: written by another version of geoevents "
                                  f"(layer {layer} lacks columns); start a new store")
-        for sql in _INDEXES:
+        for sql in () if read_only else _INDEXES:
             self.db.execute(sql)
 
     def close(self) -> None:
@@ -180,27 +197,40 @@ class Store:
         clusters that are new, delete the fused events that no longer exist.
         Returns (fused events added, fused events removed).
 
-        Merging (reading every member's columns, the lead's feature, building the fused
-        feature) runs in ``jobs`` forked processes when ``jobs`` > 1, each reading the file
-        through its own connection while this one writes; each batch is committed on its
-        own, so a run killed here leaves a partial fused layer that the next run's
-        re-fusion completes (fused ids are the members' ids, so it knows which is which)."""
-        keys = (FusionKey.from_columns(*row) for row in self.db.execute(
-            f"SELECT {', '.join(KEY_FIELDS)}, fid FROM events_raw"))
-        groups = {fused_id(k.event_id for k in g): [k.row for k in g] for g in cluster(keys)}
-        stored = {r[0] for r in self.db.execute("SELECT event_id FROM events")}
-        gone = sorted(stored - groups.keys())
-        new = sorted(groups.keys() - stored)
-        if not gone and not new:
-            return 0, 0
-        with _transaction(self.db):
-            self.db.executemany("DELETE FROM events WHERE event_id = ?", [(k,) for k in gone])
-        batches = ([groups[f] for f in new[i:i + MERGE_BATCH]]
-                   for i in range(0, len(new), MERGE_BATCH))
+        Events of different types never merge, so clustering goes type by type, and the
+        clusters found are merged (every member's columns read, the lead's feature, the
+        fused feature built) as they come: in ``jobs`` forked processes when ``jobs`` > 1,
+        each reading the file through its own connection, while this one clusters the
+        next type and writes.  Each batch is committed on its own, so a run killed here
+        leaves a partial fused layer that the next run's re-fusion completes (a fused id
+        is made of its members' ids, so it knows which events are current)."""
+        current = {r[0] for r in self.db.execute("SELECT event_id FROM events")}
+        gone = set(current)
+
+        def new_clusters() -> Iterator[list[int]]:
+            # read here, after ordered_map has forked its workers: they need no keys
+            keys: dict[str, list[FusionKey]] = {}
+            for row in self.db.execute(f"SELECT {', '.join(KEY_FIELDS)}, fid FROM events_raw"):
+                k = FusionKey.from_columns(*row)
+                keys.setdefault(k.type, []).append(k)
+            for typ in sorted(keys):
+                for members in cluster(keys.pop(typ)):
+                    fid = fused_id(k.event_id for k in members)
+                    if fid in current:
+                        gone.discard(fid)
+                    else:
+                        yield [k.row for k in members]
+        added = 0
+        batches = batched(new_clusters(), MERGE_REPORTS, weight=len)
         for rows in ordered_map(_MergeTask(self.path), batches, jobs=jobs):
             with _transaction(self.db):
                 self.db.executemany(_insert_sql("events"), rows)
-        return len(new), len(gone)
+            added += len(rows)
+        if gone:
+            with _transaction(self.db):
+                self.db.executemany("DELETE FROM events WHERE event_id = ?",
+                                    [(k,) for k in sorted(gone)])
+        return added, len(gone)
 
     # -- reading -----------------------------------------------------------------
     def count(self, layer: str) -> int:
@@ -281,7 +311,7 @@ class _MergeTask:
         self.path = path
 
     def __call__(self, clusters: list[list[int]]) -> list[list[tuple]]:
-        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=600)
+        db = _reader(self.path)
         try:
             fids = [f for m in clusters for f in m]
             reports = {r["fid"]: r for where, part in _rows_in(fids)
