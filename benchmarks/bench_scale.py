@@ -6,7 +6,8 @@ quality on a corpus with known duplicates.
 
 ``run`` writes a JSONL corpus of generated news-length documents (bench_extract's
 generator), runs ``geoevents run --store`` on it once per ``--jobs`` value in a child
-process, and prints docs/s and the peak resident memory of the whole process tree.
+process, and prints docs/s and the peak memory of the whole process tree (the sum of
+PSS, which counts a page forked workers share once, and the sum of RSS, which does not).
 ``fusion`` writes one report per outlet and happening (varied wording, spellings, date
 expressions and publication days; 30 % of happenings fall on 60 towns, so one place sees
 several happenings at least three days apart), runs the pipeline with fusion, and prints
@@ -36,18 +37,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_extract import corpus  # noqa: E402
 
 
-def _tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants, from /proc."""
+def _tree_memory_mb(root: int) -> tuple[float, float]:
+    """(RSS, PSS) in MB of a process and all its descendants, from /proc.  The RSS sum
+    counts a page shared by forked workers (the gazetteer, copy-on-write) once per
+    process; PSS splits it among them, so it sums to what the tree really holds."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            parents[int(entry)] = int(fields[1])
-            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+                parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
     tree, frontier = {root}, [root]
@@ -55,18 +55,32 @@ def _tree_rss_mb(root: int) -> float:
         kids = [p for p, pp in parents.items() if pp in frontier and p not in tree]
         tree.update(kids)
         frontier = kids
-    return sum(rss.get(p, 0) for p in tree) / 2**20
+    rss = pss = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith(("Rss:", "Pss:")):
+                        kb = int(line.split()[1])
+                        if line.startswith("Rss:"):
+                            rss += kb
+                        else:
+                            pss += kb
+        except (OSError, ValueError):
+            continue
+    return rss / 1024, pss / 1024
 
 
-def timed_run(args: list[str]) -> tuple[float, float]:
-    """(seconds, peak MB of the process tree) of a geoevents command."""
+def timed_run(args: list[str]) -> tuple[float, float, float]:
+    """(seconds, peak RSS MB, peak PSS MB of the process tree) of a geoevents command."""
     proc = subprocess.Popen([sys.executable, "-m", "geoevents.cli", *args])
-    peak = 0.0
+    peak_rss = peak_pss = 0.0
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak_rss, peak_pss
         while proc.poll() is None:
-            peak = max(peak, _tree_rss_mb(proc.pid))
+            rss, pss = _tree_memory_mb(proc.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             time.sleep(0.5)
     t0 = time.perf_counter()
     sampler = threading.Thread(target=sample, daemon=True)
@@ -75,7 +89,7 @@ def timed_run(args: list[str]) -> tuple[float, float]:
         raise SystemExit(f"geoevents {' '.join(args)} failed")
     seconds = time.perf_counter() - t0
     sampler.join()
-    return seconds, peak
+    return seconds, peak_rss, peak_pss
 
 
 def bench_run(n: int, jobs: list[int], seed: int) -> None:
@@ -89,13 +103,14 @@ def bench_run(n: int, jobs: list[int], seed: int) -> None:
         rates = {}
         for j in jobs:
             out, store = Path(tmp) / f"out{j}", Path(tmp) / f"store{j}.gpkg"
-            seconds, peak = timed_run(["run", str(src), "--out", str(out), "--store", str(store),
-                                       "--jobs", str(j), "--quiet"])
+            seconds, rss, pss = timed_run(["run", str(src), "--out", str(out), "--store",
+                                           str(store), "--jobs", str(j), "--quiet"])
             report = json.loads((out / "report.json").read_text())
             stages = json.loads((out / "timings.json").read_text())
             rates[j] = n / seconds
             print(f"--jobs {j}: {seconds:,.1f} s, {rates[j]:,.0f} docs/s end to end, peak "
-                  f"{peak:,.0f} MB (process tree); {report['events_raw']:,} events fused to "
+                  f"memory of the process tree {pss:,.0f} MB PSS ({rss:,.0f} MB summing RSS); "
+                  f"{report['events_raw']:,} events fused to "
                   f"{report['events']:,}; seconds per stage {stages}")
         if 1 in rates:
             for j in rates:

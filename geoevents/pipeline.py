@@ -12,6 +12,7 @@ import os
 import signal
 import tempfile
 import time
+from collections import deque
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -292,7 +293,7 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
         res.seconds["extract"] = time.perf_counter() - t0 - res.seconds["store"]
         staged = None
         if jobs > 1:        # a second core: it writes what fusion leaves as it is meanwhile
-            staged = _StagedOutputs(st.path, out_dir, fusion)
+            staged = _StagedOutputs(st.path, out_dir, _fusion_free_outputs(fusion))
             stack.callback(staged.discard)
         t1 = time.perf_counter()
         added, removed = st.refuse(jobs=jobs)
@@ -334,27 +335,40 @@ def _for_map(f: dict) -> dict:
     return {"type": "Feature", "geometry": f["geometry"], "properties": p}
 
 
-def _fusion_free_outputs(fusion: bool) -> dict[str, Callable[[Store], Iterator[str]]]:
-    """The outputs fusion does not change: file name -> its features' text in a store."""
-    out = {"mentions.geojson": lambda st: st.mentions(as_text=True)}
+#: An output written straight from the store to a path.
+Writer = Callable[[Store, Path], object]
+
+
+def _fusion_free_outputs(fusion: bool) -> dict[str, Writer]:
+    """The outputs fusion leaves as they are, by file name."""
+    out: dict[str, Writer] = {
+        "mentions.geojson": lambda st, path: write_collection(path, st.mentions(as_text=True))}
     if fusion:
-        out["events_raw.geojson"] = lambda st: st.events("events_raw", as_text=True)
+        out["events_raw.geojson"] = lambda st, path: write_collection(
+            path, st.events("events_raw", as_text=True))
     return out
 
 
+def _event_outputs(layer: str) -> dict[str, Writer]:
+    """events.geojson and events.csv, when another process writes them (otherwise the
+    map's read of the layer feeds the CSV too)."""
+    return {"events.geojson": lambda st, path: write_collection(
+                path, st.events(layer, as_text=True)),
+            "events.csv": lambda st, path: write_events_csv(path, st.events(layer))}
+
+
 class _StagedOutputs:
-    """The outputs fusion does not change, written by a forked process (through its own
-    read-only connection) while this one fuses, when ``--jobs`` grants a second core.
+    """Outputs written by a forked process (through its own read-only connection to the
+    store) while this one fuses or draws the map, when ``--jobs`` grants a second core.
     They go to ``.NAME.staged.tmp`` files that :meth:`install` moves into place with the
     other outputs, so an interrupted run leaves the previous set whole."""
 
-    def __init__(self, store: Path, out_dir: str | Path, fusion: bool):
+    def __init__(self, store: Path, out_dir: str | Path, writers: dict[str, Writer]):
         import multiprocessing
         self.out = Path(out_dir)
-        self.staged = {name: self.out / f".{name}.staged.tmp"
-                       for name in _fusion_free_outputs(fusion)}
+        self.staged = {name: self.out / f".{name}.staged.tmp" for name in writers}
         self.proc = multiprocessing.get_context("fork").Process(
-            target=_write_staged, args=(store, self.staged, fusion), daemon=True)
+            target=_write_staged, args=(store, writers, self.staged), daemon=True)
         with frozen_heap():
             self.proc.start()
 
@@ -376,11 +390,11 @@ class _StagedOutputs:
             tmp.unlink(missing_ok=True)
 
 
-def _write_staged(store: Path, staged: dict[str, Path], fusion: bool) -> None:
+def _write_staged(store: Path, writers: dict[str, Writer], staged: dict[str, Path]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is the parent's to handle
     with Store(store, read_only=True) as st:
-        for name, features in _fusion_free_outputs(fusion).items():
-            write_collection(staged[name], features(st))
+        for name, write in writers.items():
+            write(st, staged[name])
 
 
 def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: bool = True,
@@ -388,42 +402,53 @@ def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: b
                   baseline: Optional[list[dict]] = None,
                   staged: Optional[_StagedOutputs] = None) -> None:
     """Write every output from the store, atomically, streaming the layers; only the
-    map's slimmed events and the control changes are held in memory.  ``staged``: the
-    outputs fusion does not change, written meanwhile by another process.  Seconds per
-    stage go to timings.json, apart from report.json, which stays byte-identical across
-    runs."""
+    map's slimmed events and the control changes are held in memory.  ``staged`` (a
+    ``--jobs`` run): the outputs fusion leaves as they are, written meanwhile by another
+    process; events.geojson and events.csv then go to another while this one draws the
+    map.  Seconds per stage go to timings.json, apart from report.json, which stays
+    byte-identical across runs."""
     from .ledger import ControlLedger
     from .render.map import render_map
     out = Path(out_dir)
     t0 = time.perf_counter()
     layer = "events" if fusion else "events_raw"
+    helper = None
     if staged is None:
-        for name, features in _fusion_free_outputs(fusion).items():
-            write_collection(out / name, features(st))
+        for name, write in _fusion_free_outputs(fusion).items():
+            write(st, out / name)
+        _event_outputs(layer)["events.geojson"](st, out / "events.geojson")
     else:
-        staged.install()
-    res.counts.update(
-        store_documents=st.count("documents"), mentions=st.count("mentions"),
-        events_raw=st.count("events_raw"),
-        events=write_collection(out / "events.geojson", st.events(layer, as_text=True)))
-    for_map: list[dict] = []
-    changes: list[dict] = []
+        helper = _StagedOutputs(st.path, out, _event_outputs(layer))
+    try:
+        for_map: list[dict] = []
+        changes: list[dict] = []
 
-    def tap() -> Iterator[dict]:        # one read of the layer feeds the CSV, map and ledger
-        for f in st.events(layer):
-            for_map.append(_for_map(f))
-            if f["properties"]["type"] == "control_change":
-                changes.append(f)
-            yield f
-    write_events_csv(out / "events.csv", tap())
-    control_fc = ControlLedger(changes, baseline).to_geojson()
-    atomic_write(out / "control.geojson", dumps(control_fc))
-    t1 = time.perf_counter()
-    events_fc = feature_collection(for_map)
-    render_map(events_fc, out / "map.html", mention_places=st.mention_places(),
-               control=control_fc, title=title, tiles=tiles)
-    t2 = time.perf_counter()
-    res.seconds["write"] += t1 - t0
+        def tap() -> Iterator[dict]:    # one read of the layer feeds the map and ledger
+            for f in st.events(layer):
+                for_map.append(_for_map(f))
+                if f["properties"]["type"] == "control_change":
+                    changes.append(f)
+                yield f
+        if helper is None:
+            write_events_csv(out / "events.csv", tap())     # ... and the CSV
+        else:
+            deque(tap(), maxlen=0)
+        control_fc = ControlLedger(changes, baseline).to_geojson()
+        atomic_write(out / "control.geojson", dumps(control_fc))
+        t1 = time.perf_counter()
+        render_map(feature_collection(for_map), out / "map.html",
+                   mention_places=st.mention_places(), control=control_fc, title=title,
+                   tiles=tiles)
+        t2 = time.perf_counter()
+        if helper is not None:
+            staged.install()
+            helper.install()
+    finally:
+        if helper is not None:
+            helper.discard()
+    res.seconds["write"] += time.perf_counter() - t0 - (t2 - t1)
     res.seconds["map"] += t2 - t1
+    res.counts.update(store_documents=st.count("documents"), mentions=st.count("mentions"),
+                      events_raw=st.count("events_raw"), events=st.count(layer))
     atomic_write(out / "report.json", dumps(res.report()))
     atomic_write(out / "timings.json", dumps({k: round(v, 3) for k, v in res.seconds.items()}))
