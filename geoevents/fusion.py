@@ -97,6 +97,17 @@ def _name_key(place: str) -> str:
     return fold(place)
 
 
+# A million keys share a few thousand places and days: one float and int object each.
+@lru_cache(maxsize=65536)
+def _point(lon: float, lat: float) -> tuple[float, float]:
+    return lon, lat
+
+
+@lru_cache(maxsize=65536)
+def _ordinal(day: str) -> int:
+    return date.fromisoformat(day).toordinal()
+
+
 @dataclass(frozen=True, slots=True)
 class FusionKey:
     """The compact facts fusion compares: small enough to hold for millions of events."""
@@ -128,9 +139,10 @@ class FusionKey:
         """From the values of ``KEY_FIELDS`` as a store keeps them (lists joined with
         ","), in that order, and the row id: a store's rows are read straight into keys."""
         when = day or published
+        lon, lat = _point(lon, lat)
         return cls(event_id, sys.intern(doc), sys.intern(type), sys.intern(place_id),
                    _name_key(place), lat, lon, geo_precision,
-                   date.fromisoformat(when[:10]).toordinal() if when else None,
+                   _ordinal(when[:10]) if when else None,
                    DATE_DAYS.get(precision if day else None, DATE_DAYS[None]),
                    _side_set(actor), _side_set(to_actor), row)
 

@@ -335,6 +335,14 @@ def _for_map(f: dict) -> dict:
     return {"type": "Feature", "geometry": f["geometry"], "properties": p}
 
 
+def _for_ledger(f: dict) -> dict:
+    """A control change as the ledger reads it: without the reports it merged and its
+    evidence, which the ledger does not read and which hold every report's sentence."""
+    return {"type": "Feature", "geometry": f["geometry"],
+            "properties": {k: v for k, v in f["properties"].items()
+                           if k not in ("sources", "evidence")}}
+
+
 #: An output written straight from the store to a path.
 Writer = Callable[[Store, Path], object]
 
@@ -427,7 +435,7 @@ def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: b
             for f in st.events(layer):
                 for_map.append(_for_map(f))
                 if f["properties"]["type"] == "control_change":
-                    changes.append(f)
+                    changes.append(_for_ledger(f))
                 yield f
         if helper is None:
             write_events_csv(out / "events.csv", tap())     # ... and the CSV
