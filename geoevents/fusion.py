@@ -133,17 +133,17 @@ class FusionKey:
 
     @classmethod
     def from_columns(cls, event_id: str, doc: str, type: str, place: str, place_id: str,
-                     lon: float, lat: float, geo_precision: int, day: Optional[str],
+                     lon: float, lat: float, geo_precision: int, event_date: Optional[str],
                      precision: Optional[str], published: Optional[str], actor: str,
                      to_actor: str, row: int = 0) -> "FusionKey":
         """From the values of ``KEY_FIELDS`` as a store keeps them (lists joined with
         ","), in that order, and the row id: a store's rows are read straight into keys."""
-        when = day or published
+        when = event_date or published
         lon, lat = _point(lon, lat)
         return cls(event_id, sys.intern(doc), sys.intern(type), sys.intern(place_id),
                    _name_key(place), lat, lon, geo_precision,
                    _ordinal(when[:10]) if when else None,
-                   DATE_DAYS.get(precision if day else None, DATE_DAYS[None]),
+                   DATE_DAYS.get(precision if event_date else None, DATE_DAYS[None]),
                    _side_set(actor), _side_set(to_actor), row)
 
     def order(self) -> tuple:

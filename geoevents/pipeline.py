@@ -426,6 +426,7 @@ def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: b
             write(st, out / name)
         _event_outputs(layer)["events.geojson"](st, out / "events.geojson")
     else:
+        staged.install()                # written during fusion: done, or nearly
         helper = _StagedOutputs(st.path, out, _event_outputs(layer))
     try:
         for_map: list[dict] = []
@@ -449,7 +450,6 @@ def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: b
                    tiles=tiles)
         t2 = time.perf_counter()
         if helper is not None:
-            staged.install()
             helper.install()
     finally:
         if helper is not None:
