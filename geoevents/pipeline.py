@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import tempfile
 import time
 from collections import deque
@@ -17,6 +18,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
@@ -373,18 +375,23 @@ class _StagedOutputs:
 
     def __init__(self, store: Path, out_dir: str | Path, writers: dict[str, Writer]):
         import multiprocessing
+        ctx = multiprocessing.get_context("fork")
         self.out = Path(out_dir)
         self.staged = {name: self.out / f".{name}.staged.tmp" for name in writers}
-        self.proc = multiprocessing.get_context("fork").Process(
-            target=_write_staged, args=(store, writers, self.staged), daemon=True)
+        self.reason, report = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_write_staged, args=(store, writers, self.staged, report),
+                                daemon=True)
         with frozen_heap():
             self.proc.start()
+        report.close()
 
     def install(self) -> None:
+        """Wait for the writer, then move its files into place; raise RuntimeError with
+        its one-line reason if it failed."""
         self.proc.join()
         if self.proc.exitcode != 0:
-            raise RuntimeError(f"writing {', '.join(self.staged)} failed "
-                               f"(exit code {self.proc.exitcode})")
+            why = self.reason.recv() if self.reason.poll() else f"exit code {self.proc.exitcode}"
+            raise RuntimeError(f"writing {', '.join(self.staged)} failed: {why}")
         for name, tmp in self.staged.items():
             os.replace(tmp, self.out / name)
 
@@ -398,11 +405,18 @@ class _StagedOutputs:
             tmp.unlink(missing_ok=True)
 
 
-def _write_staged(store: Path, writers: dict[str, Writer], staged: dict[str, Path]) -> None:
+def _write_staged(store: Path, writers: dict[str, Writer], staged: dict[str, Path],
+                  report: Connection) -> None:
+    """The writer process: a failure goes back to the parent as one line, not as a
+    traceback on the terminal."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is the parent's to handle
-    with Store(store, read_only=True) as st:
-        for name, write in writers.items():
-            write(st, staged[name])
+    try:
+        with Store(store, read_only=True) as st:
+            for name, write in writers.items():
+                write(st, staged[name])
+    except Exception as exc:
+        report.send(f"{type(exc).__name__}: {exc}"[:300])
+        sys.exit(1)
 
 
 def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: bool = True,

@@ -207,3 +207,25 @@ def test_ctrl_c_while_outputs_are_written_lets_the_set_finish():
             done.append("the last output")
     assert done == ["the last output"]
     assert signal.signal(signal.SIGINT, before) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("stage", ["_fusion_free_outputs", "_event_outputs"])
+def test_a_failing_output_writer_process_fails_the_run_in_one_line(tmp_path, monkeypatch,
+                                                                   capsys, stage):
+    """With --jobs 2, forked processes write some outputs: one that fails (here, a disk
+    error in its writer) ends the run with one line naming the files and why, and no
+    staged file is left behind."""
+    from geoevents import pipeline
+    out = tmp_path / "o"
+    assert main(["run", str(demo_corpus()), "--out", str(out), "--quiet", "--jobs", "2"]) == 0
+    capsys.readouterr()
+
+    def broken(*args):
+        def fail(st, path):
+            raise OSError(28, "No space left on device")
+        return {"mentions.geojson": fail}
+    monkeypatch.setattr(pipeline, stage, broken)
+    assert main(["run", str(demo_corpus()), "--out", str(out), "--quiet", "--jobs", "2"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "mentions.geojson" in err[0] and "No space left" in err[0], err
+    assert not list(out.glob(".*.tmp"))
