@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from .export import _inside, compact_json, parse_json, representative_point
-from .parallel import batched, ordered_map
 from .fusion import (KEY_FIELDS, LIST_FIELDS, REPORT_FIELDS, FusionKey, cluster, fused_id, lead,
                      merge, report_scalars)
+from .parallel import batched, ordered_map
 
 SRS_ID = 4326
 #: Raw events read and merged per step of a re-fusion (bounds its memory; a batch holds
@@ -165,12 +165,8 @@ class Store:
         ``doc``): one query per 900 values, as one query costs a lock and a page check."""
         if column not in ("doc_hash", "doc"):
             raise ValueError(f"not a document key: {column!r}")
-        out: set[str] = set()
-        for part in _chunks(values):
-            out.update(v for (v,) in self.db.execute(
-                f"SELECT {column} FROM documents WHERE {column} IN "
-                f"({', '.join('?' * len(part))})", part))
-        return out
+        return {v for where, part in _where_in(column, values)
+                for (v,) in self.db.execute(f"SELECT {column} FROM documents {where}", part)}
 
     def add(self, results: Sequence[Packed]) -> int:
         """Store a batch of packed per-document results in one transaction; returns the
@@ -296,11 +292,11 @@ def _reports(db: sqlite3.Connection, fields: tuple[str, ...], where: str = "",
         yield r
 
 
-def _rows_in(fids: list[int]) -> Iterator[tuple[str, list[int]]]:
-    """WHERE clauses (and their arguments) selecting raw events by store row id, the
-    table's own key, so no index is walked; one ``IN`` list at a time."""
-    for part in _chunks(fids):
-        yield f"WHERE fid IN ({', '.join('?' * len(part))})", part
+def _where_in(column: str, values: list) -> Iterator[tuple[str, list]]:
+    """WHERE clauses (and their arguments) selecting the rows whose ``column`` is one of
+    ``values``, one ``IN`` list small enough for SQLite at a time."""
+    for part in _chunks(values):
+        yield f"WHERE {column} IN ({', '.join('?' * len(part))})", part
 
 
 class _MergeTask:
@@ -314,13 +310,14 @@ class _MergeTask:
         db = _reader(self.path)
         try:
             fids = [f for m in clusters for f in m]
-            reports = {r["fid"]: r for where, part in _rows_in(fids)
+            reports = {r["fid"]: r for where, part in _where_in("fid", fids)
                        for r in _reports(db, ("fid",) + REPORT_FIELDS, where, part)}
             members = [[reports[f] for f in m] for m in clusters]
             chosen = [lead(m) for m in members]
-            features = {fid: parse_json(text)
-                        for where, part in _rows_in([first["fid"] for first, _ in chosen])
-                        for fid, text in db.execute(f"SELECT fid, feature FROM events_raw {where}", part)}
+            leads = [first["fid"] for first, _ in chosen]
+            features = {fid: parse_json(text) for where, part in _where_in("fid", leads)
+                        for fid, text in db.execute(
+                            f"SELECT fid, feature FROM events_raw {where}", part)}
         finally:
             db.close()
         return [[event_row(merge(m, features[first["fid"]], when))

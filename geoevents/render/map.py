@@ -363,8 +363,8 @@ def compact_events(events: Optional[Mapping]) -> dict:
             return None
         if isinstance(v, str):
             return sid(v)
-        if isinstance(v, list) and len([x for x in v if isinstance(x, str)]) == len(v):
-            return [sid(x) for x in v]        # (a comprehension: all() of a generator is slower)
+        if isinstance(v, list) and all(isinstance(x, str) for x in v):
+            return [sid(x) for x in v]
         return {"v": v}
 
     rows = []
