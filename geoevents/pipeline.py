@@ -30,7 +30,7 @@ from .guard import deferred_interrupt, locked, remove_stale_temps
 from .limits import (DEFAULT_DOC_TIMEOUT, DEFAULT_MAX_BYTES, DOC_TIMEOUT, DocumentTimeout,
                      budget_enforced, limits_report, time_budget)
 from .model import Document
-from .parallel import batched, frozen_heap, ordered_map
+from .parallel import batched, collector_paused, frozen_heap, ordered_map
 from .progress import Progress
 from .resolver import Resolver
 from .store import Packed, Store, content_hash, pack
@@ -297,15 +297,16 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
         if jobs > 1:        # a second core: it writes what fusion leaves as it is meanwhile
             staged = _StagedOutputs(st.path, out_dir, _fusion_free_outputs(fusion))
             stack.callback(staged.discard)
-        t1 = time.perf_counter()
-        added, removed = st.refuse(jobs=jobs)
-        res.seconds["fusion"] = time.perf_counter() - t1
-        res.counts.update(fused_added=added, fused_removed=removed)
-        res.limits = limits_report(max_bytes, doc_timeout, res.skipped,
-                                   enforced=budget_enforced() and not dask)
-        with deferred_interrupt():
-            write_outputs(st, out_dir, res, fusion=fusion, title=title, tiles=tiles,
-                          baseline=baseline, staged=staged)
+        with collector_paused():
+            t1 = time.perf_counter()
+            added, removed = st.refuse(jobs=jobs)
+            res.seconds["fusion"] = time.perf_counter() - t1
+            res.counts.update(fused_added=added, fused_removed=removed)
+            res.limits = limits_report(max_bytes, doc_timeout, res.skipped,
+                                       enforced=budget_enforced() and not dask)
+            with deferred_interrupt():
+                write_outputs(st, out_dir, res, fusion=fusion, title=title, tiles=tiles,
+                              baseline=baseline, staged=staged)
     return res
 
 
