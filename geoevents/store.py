@@ -53,8 +53,9 @@ _INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS documents_hash ON documents(doc_h
             "CREATE INDEX IF NOT EXISTS documents_doc ON documents(doc)",
             "CREATE INDEX IF NOT EXISTS mentions_doc ON mentions(doc)",
             "CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events(event_id)",
-            # Re-fusion reads raw events by row id; these indexes of earlier versions were
-            # read by nothing and cost every insert (event ids are hashes: random inserts).
+            # re-fusion reads raw events a type at a time, then by row id; the other two
+            # indexes of earlier versions were read by nothing and cost every insert
+            "CREATE INDEX IF NOT EXISTS events_raw_type ON events_raw(type)",
             "DROP INDEX IF EXISTS events_raw_doc",
             "DROP INDEX IF EXISTS events_raw_id")
 
@@ -193,29 +194,28 @@ class Store:
         clusters that are new, delete the fused events that no longer exist.
         Returns (fused events added, fused events removed).
 
-        Events of different types never merge, so clustering goes type by type, and the
-        clusters found are merged (every member's columns read, the lead's feature, the
-        fused feature built) as they come: in ``jobs`` forked processes when ``jobs`` > 1,
-        each reading the file through its own connection, while this one clusters the
-        next type and writes.  Each batch is committed on its own, so a run killed here
-        leaves a partial fused layer that the next run's re-fusion completes (a fused id
-        is made of its members' ids, so it knows which events are current)."""
+        Events of different types never merge, so each type is clustered on its own (its
+        keys read, clustered, and only its clusters' row ids handed back), and the new
+        clusters are merged (every member's columns read, the lead's feature, the fused
+        feature built) as they come.  With ``jobs`` > 1 both steps run in forked
+        processes, each reading the file through its own connection, while this one
+        writes.  Each batch is committed on its own, so a run killed here leaves a
+        partial fused layer that the next run's re-fusion completes (a fused id is made
+        of its members' ids, so it knows which events are current)."""
         current = {r[0] for r in self.db.execute("SELECT event_id FROM events")}
         gone = set(current)
+        # the largest types first, as their clustering takes longest (with jobs > 1 the
+        # smaller ones share the other processes meanwhile)
+        types = [t for (t,) in self.db.execute(
+            "SELECT type FROM events_raw GROUP BY type ORDER BY count(*) DESC, type")]
 
         def new_clusters() -> Iterator[list[int]]:
-            # read here, after ordered_map has forked its workers: they need no keys
-            keys: dict[str, list[FusionKey]] = {}
-            for row in self.db.execute(f"SELECT {', '.join(KEY_FIELDS)}, fid FROM events_raw"):
-                k = FusionKey.from_columns(*row)
-                keys.setdefault(k.type, []).append(k)
-            for typ in sorted(keys):
-                for members in cluster(keys.pop(typ)):
-                    fid = fused_id(k.event_id for k in members)
-                    if fid in current:
-                        gone.discard(fid)
-                    else:
-                        yield [k.row for k in members]
+            for fid, rows in ordered_map(_ClusterTask(self.path), batched(types, 1),
+                                         jobs=jobs):
+                if fid in current:
+                    gone.discard(fid)
+                else:
+                    yield rows
         added = 0
         batches = batched(new_clusters(), MERGE_REPORTS, weight=len)
         for rows in ordered_map(_MergeTask(self.path), batches, jobs=jobs):
@@ -297,6 +297,29 @@ def _where_in(column: str, values: list) -> Iterator[tuple[str, list]]:
     ``values``, one ``IN`` list small enough for SQLite at a time."""
     for part in _chunks(values):
         yield f"WHERE {column} IN ({', '.join('?' * len(part))})", part
+
+
+class _ClusterTask:
+    """The clusters of one event type, as (fused id, raw-event row ids): picklable, so
+    pool workers run it through their own read-only connections.  Only this type's keys
+    are held."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __call__(self, types: list[str]) -> list[tuple[str, list[int]]]:
+        db = _reader(self.path)
+        try:
+            out = []
+            for typ in types:
+                keys = [FusionKey.from_columns(*row) for row in db.execute(
+                    f"SELECT {', '.join(KEY_FIELDS)}, fid FROM events_raw WHERE type = ?",
+                    (typ,))]
+                out += [(fused_id(k.event_id for k in members), [k.row for k in members])
+                        for members in cluster(keys)]
+            return out
+        finally:
+            db.close()
 
 
 class _MergeTask:
