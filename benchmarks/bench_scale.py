@@ -95,8 +95,8 @@ def timed_run(args: list[str]) -> tuple[float, float, float]:
 
 def bench_run(n: int, jobs: list[int], seed: int, repeat: int = 1) -> None:
     """Run the corpus once per ``--jobs`` value, ``repeat`` rounds in turn: this VM's
-    speed drifts by a tenth within minutes, so a speed-up is read from runs made side by
-    side, and the median over rounds is the figure to quote."""
+    speed drifts by a tenth or more within minutes, so a speed-up is read from runs made
+    side by side, and the median over rounds is the figure to quote."""
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         src = Path(tmp) / "corpus.jsonl"
         with src.open("w", encoding="utf-8") as fh:
