@@ -105,7 +105,7 @@ def bench_run(n: int, jobs: list[int], seed: int, repeat: int = 1) -> None:
                                      "published": d.published.isoformat()}) + "\n")
         print(f"corpus: {n:,} generated documents, {src.stat().st_size / 2**20:,.0f} MB of JSONL")
         speedups: dict[int, list[float]] = defaultdict(list)
-        for round_ in range(repeat):
+        for _ in range(repeat):
             rates = {}
             for j in jobs:
                 out, store = Path(tmp) / f"out{j}", Path(tmp) / f"store{j}.gpkg"
