@@ -299,50 +299,48 @@ def _where_in(column: str, values: list) -> Iterator[tuple[str, list]]:
         yield f"WHERE {column} IN ({', '.join('?' * len(part))})", part
 
 
-class _ClusterTask:
-    """The clusters of one event type, as (fused id, raw-event row ids): picklable, so
-    pool workers run it through their own read-only connections.  Only this type's keys
-    are held."""
+class _StoreTask:
+    """A picklable pool task that reads the store through a read-only connection of its
+    own (a connection must not cross a fork), opened and closed per batch."""
 
     def __init__(self, path: Path):
         self.path = path
 
-    def __call__(self, types: list[str]) -> list[tuple[str, list[int]]]:
-        db = _reader(self.path)
-        try:
-            out = []
-            for typ in types:
-                keys = [FusionKey.from_columns(*row) for row in db.execute(
-                    f"SELECT {', '.join(KEY_FIELDS)}, fid FROM events_raw WHERE type = ?",
-                    (typ,))]
-                out += [(fused_id(k.event_id for k in members), [k.row for k in members])
-                        for members in cluster(keys)]
-            return out
-        finally:
-            db.close()
+    def __call__(self, batch: list) -> list:
+        with closing(_reader(self.path)) as db:
+            return self.run(db, batch)
+
+    def run(self, db: sqlite3.Connection, batch: list) -> list:
+        raise NotImplementedError
 
 
-class _MergeTask:
-    """Fused event rows for a batch of clusters (lists of raw-event row ids): picklable,
-    so pool workers run it, each through its own read-only connection to the store."""
+class _ClusterTask(_StoreTask):
+    """The clusters of each given event type, as (fused id, raw-event row ids).  Only
+    one type's keys are held."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def run(self, db: sqlite3.Connection, types: list[str]) -> list[tuple[str, list[int]]]:
+        out = []
+        for typ in types:
+            keys = [FusionKey.from_columns(*row) for row in db.execute(
+                f"SELECT {', '.join(KEY_FIELDS)}, fid FROM events_raw WHERE type = ?", (typ,))]
+            out += [(fused_id(k.event_id for k in members), [k.row for k in members])
+                    for members in cluster(keys)]
+        return out
 
-    def __call__(self, clusters: list[list[int]]) -> list[list[tuple]]:
-        db = _reader(self.path)
-        try:
-            fids = [f for m in clusters for f in m]
-            reports = {r["fid"]: r for where, part in _where_in("fid", fids)
-                       for r in _reports(db, ("fid",) + REPORT_FIELDS, where, part)}
-            members = [[reports[f] for f in m] for m in clusters]
-            chosen = [lead(m) for m in members]
-            leads = [first["fid"] for first, _ in chosen]
-            features = {fid: parse_json(text) for where, part in _where_in("fid", leads)
-                        for fid, text in db.execute(
-                            f"SELECT fid, feature FROM events_raw {where}", part)}
-        finally:
-            db.close()
+
+class _MergeTask(_StoreTask):
+    """Fused event rows for a batch of clusters (lists of raw-event row ids)."""
+
+    def run(self, db: sqlite3.Connection, clusters: list[list[int]]) -> list[list[tuple]]:
+        fids = [f for m in clusters for f in m]
+        reports = {r["fid"]: r for where, part in _where_in("fid", fids)
+                   for r in _reports(db, ("fid",) + REPORT_FIELDS, where, part)}
+        members = [[reports[f] for f in m] for m in clusters]
+        chosen = [lead(m) for m in members]
+        leads = [first["fid"] for first, _ in chosen]
+        features = {fid: parse_json(text) for where, part in _where_in("fid", leads)
+                    for fid, text in db.execute(
+                        f"SELECT fid, feature FROM events_raw {where}", part)}
         return [[event_row(merge(m, features[first["fid"]], when))
                  for m, (first, when) in zip(members, chosen)]]
 
