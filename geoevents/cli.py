@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-fusion", dest="fusion", action="store_false",
                      help="keep one event per document report instead of fusing reports "
                           "of one happening across documents")
+    run.add_argument("--raw", action="store_true",
+                     help="also write events_raw.geojson, the events before fusion (the store "
+                          "keeps them: geoevents export STORE --layer events_raw)")
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument("--max-bytes", type=_positive, default=DEFAULT_MAX_BYTES,
                      help="skip a document (a file, or a JSONL line) larger than this "
@@ -187,7 +190,7 @@ def _run(args) -> int:
                      title=args.title, tiles=args.tiles, baseline=baseline, store=args.store,
                      jobs=args.jobs, dask=args.dask, fusion=args.fusion, progress=progress,
                      max_bytes=args.max_bytes, doc_timeout=args.doc_timeout or None,
-                     wait=args.wait)
+                     wait=args.wait, raw=args.raw)
     except (StoreError, RuntimeError, OSError) as exc:
         print(f"geoevents: error: {exc}".splitlines()[0], file=sys.stderr)
         return 2
@@ -282,7 +285,8 @@ def demo_corpus() -> Path:
 def _demo(args) -> int:
     from .pipeline import run
     corpus = sorted(str(p) for p in demo_corpus().glob("[0-9]*.md"))
-    result = run(corpus, args.out, title="geoevents demo: Syria, 27 Nov - 9 Dec 2024")
+    result = run(corpus, args.out, title="geoevents demo: Syria, 27 Nov - 9 Dec 2024",
+                 raw=True)      # the gallery shows every output
     r = result.report()
     print(f"{r['documents_read']} reports, {r['mentions']} place mentions, {r['events']} events")
     print(f"map: {Path(args.out) / 'map.html'}")

@@ -250,10 +250,13 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
         pipeline: Optional[Pipeline] = None, store: Optional[str | Path] = None,
         jobs: int = 1, dask: Optional[str] = None, fusion: bool = True,
         progress: Optional[Progress] = None, max_bytes: int = DEFAULT_MAX_BYTES,
-        doc_timeout: Optional[float] = DEFAULT_DOC_TIMEOUT, wait: bool = False) -> BatchResult:
+        doc_timeout: Optional[float] = DEFAULT_DOC_TIMEOUT, wait: bool = False,
+        raw: bool = False) -> BatchResult:
     """Read, extract, store, fuse, and write mentions.geojson, events.geojson (fused, or per
-    document with ``fusion=False``), events_raw.geojson (with fusion), events.csv,
-    control.geojson, map.html and report.json into ``out_dir``.
+    document with ``fusion=False``), events.csv, control.geojson, map.html and report.json
+    into ``out_dir``; with ``raw`` (and fusion) also events_raw.geojson, the events before
+    fusion, which the store keeps anyway: at 100,000 documents it is a 1 GB file that
+    costs a twentieth of the run to sort and write, so it is written when asked for.
 
     ``store``: a GeoPackage kept across runs (documents already in it are skipped); the
     outputs then cover everything in the store.  Without it a temporary store holds this
@@ -295,7 +298,7 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
         res.seconds["extract"] = time.perf_counter() - t0 - res.seconds["store"]
         staged = None
         if jobs > 1:        # a second core: it writes what fusion leaves as it is meanwhile
-            staged = _StagedOutputs(st.path, out_dir, _fusion_free_outputs(fusion))
+            staged = _StagedOutputs(st.path, out_dir, _fusion_free_outputs(fusion, raw))
             stack.callback(staged.discard)
         with collector_paused():
             t1 = time.perf_counter()
@@ -305,8 +308,8 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
             res.limits = limits_report(max_bytes, doc_timeout, res.skipped,
                                        enforced=budget_enforced() and not dask)
             with deferred_interrupt():
-                write_outputs(st, out_dir, res, fusion=fusion, title=title, tiles=tiles,
-                              baseline=baseline, staged=staged)
+                write_outputs(st, out_dir, res, fusion=fusion, raw=raw, title=title,
+                              tiles=tiles, baseline=baseline, staged=staged)
     return res
 
 
@@ -350,12 +353,16 @@ def _for_ledger(f: dict) -> dict:
 Writer = Callable[[Store, Path], object]
 
 
-def _fusion_free_outputs(fusion: bool) -> dict[str, Writer]:
+#: Written only when asked for (``raw``): the layer before fusion.
+RAW_OUTPUT = "events_raw.geojson"
+
+
+def _fusion_free_outputs(fusion: bool, raw: bool) -> dict[str, Writer]:
     """The outputs fusion leaves as they are, by file name."""
     out: dict[str, Writer] = {
         "mentions.geojson": lambda st, path: write_collection(path, st.mentions(as_text=True))}
-    if fusion:
-        out["events_raw.geojson"] = lambda st, path: write_collection(
+    if fusion and raw:
+        out[RAW_OUTPUT] = lambda st, path: write_collection(
             path, st.events("events_raw", as_text=True))
     return out
 
@@ -421,7 +428,7 @@ def _write_staged(store: Path, writers: dict[str, Writer], staged: dict[str, Pat
 
 
 def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: bool = True,
-                  title: str = "geoevents", tiles: Optional[str] = None,
+                  raw: bool = False, title: str = "geoevents", tiles: Optional[str] = None,
                   baseline: Optional[list[dict]] = None,
                   staged: Optional[_StagedOutputs] = None) -> None:
     """Write every output from the store, atomically, streaming the layers; only the
@@ -429,7 +436,8 @@ def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: b
     ``--jobs`` run): the outputs fusion leaves as they are, written meanwhile by another
     process; events.geojson and events.csv then go to another while this one draws the
     map.  Seconds per stage go to timings.json, apart from report.json, which stays
-    byte-identical across runs."""
+    byte-identical across runs.  An events_raw.geojson left by an earlier run is removed
+    when this one does not write it, so ``out_dir`` never mixes two runs."""
     from .ledger import ControlLedger
     from .render.map import render_map
     out = Path(out_dir)
@@ -437,7 +445,7 @@ def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: b
     layer = "events" if fusion else "events_raw"
     helper = None
     if staged is None:
-        for name, write in _fusion_free_outputs(fusion).items():
+        for name, write in _fusion_free_outputs(fusion, raw).items():
             write(st, out / name)
         _event_outputs(layer)["events.geojson"](st, out / "events.geojson")
     else:
@@ -469,6 +477,8 @@ def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: b
     finally:
         if helper is not None:
             helper.discard()
+    if not (fusion and raw):
+        (out / RAW_OUTPUT).unlink(missing_ok=True)
     res.seconds["write"] += time.perf_counter() - t0 - (t2 - t1)
     res.seconds["map"] += t2 - t1
     res.counts.update(store_documents=st.count("documents"), mentions=st.count("mentions"),

@@ -41,13 +41,14 @@ def previous(tmp_path) -> tuple[Path, dict]:
     """An --out directory holding a complete earlier run, and its bytes."""
     out = tmp_path / "out"
     small = sorted(demo_corpus().glob("[0-9]*.md"))[:2]
-    assert main(["run", *map(str, small), "--out", str(out), "--quiet"]) == 0
+    assert main(["run", *map(str, small), "--out", str(out), "--raw", "--quiet"]) == 0
     return out, {name: (out / name).read_bytes() for name in OUTPUTS}
 
 
 def _start(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "geoevents.cli", "run", *args, "--quiet"],
+    return subprocess.Popen([sys.executable, "-m", "geoevents.cli", "run", *args, "--raw",
+                             "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=True, preexec_fn=_ctrl_c_as_in_a_terminal)
 
@@ -162,7 +163,7 @@ def test_same_inputs_give_byte_identical_outputs_across_runs_and_jobs(tmp_path):
     outs = []
     for i, jobs in enumerate(("1", "1", "2")):
         out = tmp_path / f"out{i}"
-        assert main(["run", *inputs, "--out", str(out), "--jobs", jobs, "--quiet"]) == 1
+        assert main(["run", *inputs, "--out", str(out), "--jobs", jobs, "--raw", "--quiet"]) == 1
         outs.append(out)
     names = sorted(p.name for p in outs[0].iterdir() if not p.name.startswith("."))
     assert names == sorted([*OUTPUTS, "timings.json"])

@@ -34,13 +34,14 @@ def corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def single(corpus, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("single")
-    assert main(["run", str(corpus), str(demo_corpus()), "--out", str(out), "--quiet"]) == 0
+    assert main(["run", str(corpus), str(demo_corpus()), "--out", str(out), "--raw",
+                 "--quiet"]) == 0
     return out
 
 
 def test_jobs_2_writes_the_same_bytes_as_one_process(corpus, single, tmp_path):
     assert main(["run", str(corpus), str(demo_corpus()), "--out", str(tmp_path), "--jobs", "2",
-                 "--quiet"]) == 0
+                 "--raw", "--quiet"]) == 0
     for name in OUTPUTS:
         assert (tmp_path / name).read_bytes() == (single / name).read_bytes(), name
     assert json.loads((tmp_path / "events.geojson").read_text())["features"]
@@ -50,7 +51,7 @@ def test_dask_local_cluster_with_two_workers_equals_the_single_process_run(corpu
                                                                            tmp_path):
     pytest.importorskip("dask.distributed")
     assert main(["run", str(corpus), str(demo_corpus()), "--out", str(tmp_path), "--dask",
-                 "local", "--jobs", "2", "--quiet"]) == 0
+                 "local", "--jobs", "2", "--raw", "--quiet"]) == 0
     for name in OUTPUTS:
         assert (tmp_path / name).read_bytes() == (single / name).read_bytes(), name
 
@@ -80,12 +81,25 @@ def test_stdin_streams_jsonl(tmp_path):
 
 def test_no_fusion_keeps_one_event_per_report(corpus, single, tmp_path):
     assert main(["run", str(corpus), str(demo_corpus()), "--out", str(tmp_path), "--no-fusion",
-                 "--quiet"]) == 0
+                 "--raw", "--quiet"]) == 0
     raw = json.loads((tmp_path / "events.geojson").read_text())["features"]
     fused = json.loads((single / "events.geojson").read_text())["features"]
     assert len(raw) > len(fused)
     assert not (tmp_path / "events_raw.geojson").exists()
     assert (tmp_path / "events.geojson").read_bytes() == (single / "events_raw.geojson").read_bytes()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_raw_layer_is_written_only_when_asked_and_a_stale_one_goes(corpus, single, tmp_path,
+                                                                        jobs):
+    stale = tmp_path / "events_raw.geojson"
+    stale.write_text("from an earlier run", encoding="utf-8")
+    assert main(["run", str(corpus), str(demo_corpus()), "--out", str(tmp_path), "--jobs", jobs,
+                 "--quiet"]) == 0
+    assert not stale.exists()
+    for name in OUTPUTS:
+        if name != "events_raw.geojson":
+            assert (tmp_path / name).read_bytes() == (single / name).read_bytes(), name
 
 
 def test_progress_logs_plain_lines_off_a_terminal_and_nothing_when_quiet():

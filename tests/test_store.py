@@ -38,17 +38,17 @@ def layer_rows(path: Path) -> dict[str, list]:
 def test_incremental_runs_equal_one_run_and_a_repeat_changes_nothing(tmp_path):
     store = tmp_path / "events.gpkg"
     assert main(["run", *map(str, DEMO[:7]), "--out", str(tmp_path / "a"), "--store", str(store),
-                 "--quiet"]) == 0
+                 "--raw", "--quiet"]) == 0
     assert main(["run", *map(str, DEMO), "--out", str(tmp_path / "b"), "--store", str(store),
-                 "--quiet"]) == 0
+                 "--raw", "--quiet"]) == 0
     report = json.loads((tmp_path / "b" / "report.json").read_text())
     assert report["documents_read"] == len(DEMO) - 7 and report["already_stored"] == 7
-    assert main(["run", *map(str, DEMO), "--out", str(tmp_path / "single"), "--quiet"]) == 0
+    assert main(["run", *map(str, DEMO), "--out", str(tmp_path / "single"), "--raw", "--quiet"]) == 0
     for name in OUTPUTS:
         assert (tmp_path / "b" / name).read_bytes() == (tmp_path / "single" / name).read_bytes(), name
     before = layer_rows(store)
     assert main(["run", *map(str, DEMO), "--out", str(tmp_path / "c"), "--store", str(store),
-                 "--quiet"]) == 0
+                 "--raw", "--quiet"]) == 0
     assert layer_rows(store) == before
     assert json.loads((tmp_path / "c" / "report.json").read_text())["documents_read"] == 0
 
@@ -169,7 +169,7 @@ def test_a_run_killed_in_re_fusion_is_completed_by_the_next(tmp_path, jobs):
     gone and one left stale, as a kill would leave it) is completed by the next run,
     which then writes what an uninterrupted run writes."""
     store = tmp_path / "s.gpkg"
-    args = ["run", str(demo_corpus()), "--store", str(store), "--quiet", "--jobs", jobs]
+    args = ["run", str(demo_corpus()), "--store", str(store), "--raw", "--quiet", "--jobs", jobs]
     assert main([*args, "--out", str(tmp_path / "whole")]) == 0
     with sqlite3.connect(store) as db:
         total = db.execute("SELECT count(*) FROM events").fetchone()[0]
