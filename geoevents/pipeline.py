@@ -30,7 +30,7 @@ from .guard import deferred_interrupt, locked, remove_stale_temps
 from .limits import (DEFAULT_DOC_TIMEOUT, DEFAULT_MAX_BYTES, DOC_TIMEOUT, DocumentTimeout,
                      budget_enforced, limits_report, time_budget)
 from .model import Document
-from .parallel import batched, collector_paused, frozen_heap, ordered_map
+from .parallel import batched, collector_paused, collector_relaxed, frozen_heap, ordered_map
 from .progress import Progress
 from .resolver import Resolver
 from .store import Packed, Store, content_hash, pack
@@ -283,17 +283,21 @@ def run(inputs: Sequence[str | Path], out_dir: str | Path, *, metadata: Optional
         items = _new_documents(_note_encodings(docs, res), st, pending, res)
         batch: list[Packed] = []
         t0 = time.perf_counter()
-        for r in extract_stream(items, pipeline, jobs=jobs, dask=dask, doc_timeout=doc_timeout):
-            if isinstance(r, Skipped):
-                res.skip(r)
-                progress.update(skipped=1)
-                continue
-            res.documents += 1
-            batch.append(r)
-            progress.update(docs=1, events=len(r.events))
-            if len(batch) >= COMMIT_DOCS:
-                _commit(st, batch, pending, res)
-        _commit(st, batch, pending, res)
+        if pipeline is None:    # built before the heap is frozen
+            pipeline = _worker_pipeline() if jobs > 1 or dask else Pipeline()
+        with collector_relaxed():
+            for r in extract_stream(items, pipeline, jobs=jobs, dask=dask,
+                                    doc_timeout=doc_timeout):
+                if isinstance(r, Skipped):
+                    res.skip(r)
+                    progress.update(skipped=1)
+                    continue
+                res.documents += 1
+                batch.append(r)
+                progress.update(docs=1, events=len(r.events))
+                if len(batch) >= COMMIT_DOCS:
+                    _commit(st, batch, pending, res)
+            _commit(st, batch, pending, res)
         progress.close()
         res.seconds["extract"] = time.perf_counter() - t0 - res.seconds["store"]
         staged = None
