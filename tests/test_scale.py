@@ -133,3 +133,27 @@ def test_glob_patterns_are_expanded_sorted_and_filtered(tmp_path):
     assert ids == ["a.txt", "b.md"]
     missing = list(read_documents([str(tmp_path / "none" / "*.md")]))
     assert len(missing) == 1 and "no file matches" in missing[0].reason
+
+
+def test_the_collector_is_relaxed_while_documents_stream_and_restored_after():
+    """Extraction runs with the startup heap frozen and young collections rarer; a fork
+    inside keeps the heap frozen; thresholds and heap come back as they were, even when
+    the phase fails."""
+    import gc
+    from geoevents.parallel import YOUNG_THRESHOLD, collector_relaxed, frozen_heap
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    startup = ["the gazetteer, say"]
+
+    def collected() -> bool:     # frozen objects are in no generation the collector walks
+        return any(o is startup for o in gc.get_objects())
+    assert collected()
+    with pytest.raises(RuntimeError):
+        with collector_relaxed():
+            assert gc.get_threshold() == (YOUNG_THRESHOLD, *before[1:])
+            assert not collected()
+            with frozen_heap():
+                pass
+            assert not collected()
+            raise RuntimeError("a failing phase")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0 and collected()
