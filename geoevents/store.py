@@ -17,6 +17,7 @@ import struct
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
@@ -185,8 +186,8 @@ class Store:
                 "mentions, events) VALUES (?,?,?,?,?,?,?,?)",
                 [(r.hash, r.doc, r.meta.get("source"), r.meta.get("url"), r.meta.get("title"),
                   r.meta.get("published"), len(r.mentions), len(r.events)) for r in fresh])
-            self.db.executemany(_insert_sql("mentions"), [m for r in fresh for m in r.mentions])
-            self.db.executemany(_insert_sql("events_raw"), [e for r in fresh for e in r.events])
+            _insert(self.db, "mentions", [m for r in fresh for m in r.mentions])
+            _insert(self.db, "events_raw", [e for r in fresh for e in r.events])
         return len(fresh)
 
     def refuse(self, jobs: int = 1) -> tuple[int, int]:
@@ -220,7 +221,7 @@ class Store:
         batches = batched(new_clusters(), MERGE_REPORTS, weight=len)
         for rows in ordered_map(_MergeTask(self.path), batches, jobs=jobs):
             with _transaction(self.db):
-                self.db.executemany(_insert_sql("events"), rows)
+                _insert(self.db, "events", rows)
             added += len(rows)
         if gone:
             with _transaction(self.db):
@@ -388,11 +389,32 @@ def pack(doc: str, doc_hash: str, meta: dict, mentions: list[dict], events: list
                   [event_row(f) for f in events])
 
 
+#: Rows per INSERT statement at most, and the parameters one statement may hold on any
+#: SQLite (999 before 3.32).  One statement per row pays SQLite's per-statement work,
+#: AUTOINCREMENT bookkeeping of the GeoPackage ``fid`` included, for every row: storing
+#: takes a sixth less CPU this way.
+ROWS_PER_INSERT = 64
+MAX_PARAMETERS = 999
+
+
 @lru_cache(maxsize=None)
-def _insert_sql(layer: str) -> str:
+def _insert_sql(layer: str, rows: int = 1) -> str:
     cols = ['"' + c + '"' for c, _ in LAYERS[layer][1]]
-    return (f'INSERT INTO "{layer}" (geom, {", ".join(cols)}) '
-            f'VALUES ({", ".join("?" * (len(cols) + 1))})')
+    row = f'({", ".join("?" * (len(cols) + 1))})'
+    return f'INSERT INTO "{layer}" (geom, {", ".join(cols)}) VALUES {", ".join([row] * rows)}'
+
+
+def _insert(db: sqlite3.Connection, layer: str, rows: list[tuple]) -> None:
+    """Insert rows of a layer in order (so their ``fid``s are as one row at a time would
+    give them), several per statement."""
+    width = len(LAYERS[layer][1]) + 1
+    n = min(ROWS_PER_INSERT, MAX_PARAMETERS // width)
+    full = len(rows) - len(rows) % n
+    if full:
+        db.executemany(_insert_sql(layer, n), (list(chain.from_iterable(rows[i:i + n]))
+                                               for i in range(0, full, n)))
+    if full < len(rows):
+        db.executemany(_insert_sql(layer), rows[full:])
 
 
 def mention_row(f: dict) -> tuple:
