@@ -105,7 +105,13 @@ def geometry(lat: float, lon: float, line: Optional[tuple]) -> dict:
     """GeoJSON geometry: a Point, or a LineString for a road."""
     if line and len(line) >= 2:
         return {"type": "LineString", "coordinates": [[_r(x), _r(y)] for x, y in line]}
-    return {"type": "Point", "coordinates": [_r(lon), _r(lat)]}
+    return {"type": "Point", "coordinates": list(_rounded(lon, lat))}
+
+
+@lru_cache(maxsize=65536)
+def _rounded(lon: float, lat: float) -> tuple[float, float]:
+    """A gazetteer point as written: every mention and event of a place rounds the same."""
+    return _r(lon), _r(lat)
 
 
 def mention_feature(m: Mention) -> dict:

@@ -86,14 +86,22 @@ def content_hash(text: str, source: Optional[str], url: Optional[str]) -> str:
     return h.hexdigest()
 
 
+_GPKG_HEADER = struct.pack("<2sBBi", b"GP", 0, 1, SRS_ID)
+
+
 def _gpkg_geometry(geom: dict) -> bytes:
     """GeoPackage binary: the 'GP' header (little-endian, no envelope) then WKB."""
-    header = struct.pack("<2sBBi", b"GP", 0, 1, SRS_ID)
     c = geom["coordinates"]
     if geom["type"] == "Point":
-        return header + struct.pack("<BIdd", 1, 1, c[0], c[1])
-    return header + struct.pack("<BII", 1, 2, len(c)) + b"".join(
+        return _gpkg_point(c[0], c[1])
+    return _GPKG_HEADER + struct.pack("<BII", 1, 2, len(c)) + b"".join(
         struct.pack("<dd", x, y) for x, y in c)
+
+
+@lru_cache(maxsize=65536)
+def _gpkg_point(x: float, y: float) -> bytes:
+    """A place's point: the same bytes for each of its many mentions and events."""
+    return _GPKG_HEADER + struct.pack("<BIdd", 1, 1, x, y)
 
 
 def _create(path: Path) -> None:
