@@ -35,10 +35,10 @@ def batched(items: Iterable[T], n: int, weight: Callable[[T], int] = lambda x: 1
 
 @contextmanager
 def frozen_heap() -> Iterator[None]:
-    """Fork inside this block: the parent's objects are hidden from the collector of the
-    children, whose collections would otherwise write to every inherited object and so
-    copy every page of the parent's heap into each child.  Inside
-    :func:`collector_relaxed` the heap stays frozen when the block ends."""
+    """Hide the objects that exist on entry from the collector until the block ends (or
+    the outermost such block does).  Fork inside it: the children's collections would
+    otherwise write to every inherited object and so copy every page of the parent's
+    heap into each child."""
     outer = gc.get_freeze_count() > 0
     gc.freeze()
     try:
@@ -61,15 +61,12 @@ def collector_relaxed() -> Iterator[None]:
     would look at it.  Measured at 20,000 documents: time in the collector 0.9 s ->
     0.25 s.  Thresholds and heap are restored when the block ends."""
     old = gc.get_threshold()
-    outer = gc.get_freeze_count() > 0
-    gc.freeze()
-    gc.set_threshold(YOUNG_THRESHOLD, *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        if not outer:
-            gc.unfreeze()
+    with frozen_heap():
+        gc.set_threshold(YOUNG_THRESHOLD, *old[1:])
+        try:
+            yield
+        finally:
+            gc.set_threshold(*old)
 
 
 @contextmanager
