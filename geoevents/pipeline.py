@@ -35,9 +35,18 @@ from .progress import Progress
 from .resolver import Resolver
 from .store import Packed, Store, content_hash, pack
 
-#: Documents per task sent to a worker, and per store transaction.
-TASK_DOCS = 16
+#: Documents per task sent to a worker (and per store lookup), and per store
+#: transaction.  A task of 64 news-length documents rather than 16 quarters the pool's
+#: per-task round trips: the --jobs 2 extraction phase ran 4 % faster at 20,000
+#: documents.  A document weighs one more per ``TASK_CHARS`` of text, so a task of long
+#: documents holds about as much text as one of 64 news articles.
+TASK_DOCS = 64
+TASK_CHARS = 16_000
 COMMIT_DOCS = 256
+
+
+def _task_weight(item: "Document | ReadError") -> int:
+    return 1 + len(item.text) // TASK_CHARS if isinstance(item, Document) else 1
 
 
 @dataclass(frozen=True)
@@ -191,7 +200,8 @@ def extract_stream(items: Iterable[Document | ReadError], pipeline: Optional[Pip
                    else _packed(pipe.extract_safe(item, doc_timeout)))
         return
     version = (pipeline or _worker_pipeline()).version
-    yield from ordered_map(_ExtractTask(version, doc_timeout), batched(items, TASK_DOCS),
+    yield from ordered_map(_ExtractTask(version, doc_timeout),
+                           batched(items, TASK_DOCS, weight=_task_weight),
                            jobs=jobs, dask=dask, initializer=_worker_pipeline)
 
 
@@ -225,7 +235,7 @@ def _new_documents(items: Iterable[Document | ReadError], store: Store, pending:
     The store is asked a batch at a time (two queries, not two per document), and the
     whole batch is judged before any of it is handed on: a document handed on is in
     ``pending`` until committed, so the judging sees one consistent state."""
-    for batch in batched(items, TASK_DOCS):         # small: documents can be large
+    for batch in batched(items, TASK_DOCS, weight=_task_weight):
         docs = [x for x in batch if isinstance(x, Document)]
         hashes = [content_hash(d.text, d.source, d.url) for d in docs]
         stored = store.stored("doc_hash", hashes)
