@@ -491,7 +491,7 @@ def write_outputs(st: Store, out_dir: str | Path, res: BatchResult, *, fusion: b
     finally:
         if helper is not None:
             helper.discard()
-    if not (fusion and raw):
+    if RAW_OUTPUT not in _fusion_free_outputs(fusion, raw):    # one place decides
         (out / RAW_OUTPUT).unlink(missing_ok=True)
     res.seconds["write"] += time.perf_counter() - t0 - (t2 - t1)
     res.seconds["map"] += t2 - t1
