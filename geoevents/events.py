@@ -12,7 +12,7 @@ import hashlib
 from bisect import bisect_left
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Optional
 
@@ -582,8 +582,9 @@ class _Leads:
     """Who a document is about, for sentences that name no actor or no target."""
     ground: Optional[str]       # the side on the offensive (rebels first)
     air: Optional[str]          # the main air power (government side)
-    forces: tuple[str, ...]     # fighting forces named in the document, most named first
     rebels: str = "opposition"  # who generic "rebels" are in this document
+    #: side -> the document's most named fighting force of that side
+    force_of_side: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 ENEMIES = {"opposition": ("government", "sdf", "isis"), "government": ("opposition", "isis"),
@@ -605,8 +606,12 @@ def _lead_actors(lex: Lexicon, actors: list[str], leading: list[str] = ()) -> _L
     ground = [a for a in ranked if _side(lex, a) in ("opposition", "sdf", "isis")] or \
         [a for a in ranked if _side(lex, a) == "government"]
     air = [a for a in ranked if _side(lex, a) in ("government", "israel")]
-    return _Leads(ground[0] if ground else None, air[0] if air else None,
-                  tuple(a for a in ranked if a in GROUND_FORCES), rebels)
+    force_of_side: dict[str, str] = {}
+    for a in ranked:
+        if a in GROUND_FORCES:
+            force_of_side.setdefault(_side(lex, a), a)
+    return _Leads(ground[0] if ground else None, air[0] if air else None, rebels,
+                  force_of_side)
 
 
 def _side(lex: Lexicon, actor: str) -> str:
@@ -617,12 +622,10 @@ def _opponent(lex: Lexicon, actor: str, leads: Optional[_Leads] = None) -> str:
     """Who an actor fights: the document's most named force of its main enemy side (the
     SDF in a report on Manbij), else of any enemy side, else the usual enemy."""
     side = _side(lex, actor)
-    enemies = ENEMIES.get(side, ())
-    forces = leads.forces if leads else ()
-    for wanted in enemies:
-        for force in forces:
-            if _side(lex, force) == wanted:
-                return force
+    if leads:
+        for wanted in ENEMIES.get(side, ()):
+            if wanted in leads.force_of_side:
+                return leads.force_of_side[wanted]
     if side == "opposition":
         return "syrian_government"
     if side == "government":
