@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -72,8 +73,12 @@ def _tree_memory_mb(root: int) -> tuple[float, float]:
     return rss / 1024, pss / 1024
 
 
-def timed_run(args: list[str]) -> tuple[float, float, float]:
-    """(seconds, peak RSS MB, peak PSS MB of the process tree) of a geoevents command."""
+def timed_run(args: list[str]) -> tuple[float, float, float, float, float]:
+    """(seconds, peak RSS MB, peak PSS MB, user and system CPU seconds of the process
+    tree) of a geoevents command.  The system time is mostly the kernel copying the files
+    written (store and outputs) into new page-cache pages, whose cost on this VM varies
+    several-fold from run to run: it separates the code's cost from the machine's."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen([sys.executable, "-m", "geoevents.cli", *args])
     peak_rss = peak_pss = 0.0
 
@@ -90,7 +95,9 @@ def timed_run(args: list[str]) -> tuple[float, float, float]:
         raise SystemExit(f"geoevents {' '.join(args)} failed")
     seconds = time.perf_counter() - t0
     sampler.join()
-    return seconds, peak_rss, peak_pss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (seconds, peak_rss, peak_pss, after.ru_utime - before.ru_utime,
+            after.ru_stime - before.ru_stime)
 
 
 def bench_run(n: int, jobs: list[int], seed: int, repeat: int = 1) -> None:
@@ -110,14 +117,15 @@ def bench_run(n: int, jobs: list[int], seed: int, repeat: int = 1) -> None:
             for j in jobs:
                 out, store = Path(tmp) / f"out{j}", Path(tmp) / f"store{j}.gpkg"
                 store.unlink(missing_ok=True)
-                seconds, rss, pss = timed_run(["run", str(src), "--out", str(out), "--store",
+                seconds, rss, pss, user, system = timed_run(["run", str(src), "--out", str(out), "--store",
                                                str(store), "--jobs", str(j), "--quiet"])
                 report = json.loads((out / "report.json").read_text())
                 stages = json.loads((out / "timings.json").read_text())
                 rates[j] = n / seconds
                 print(f"--jobs {j}: {seconds:,.1f} s, {rates[j]:,.0f} docs/s end to end, peak "
                       f"memory of the process tree {pss:,.0f} MB PSS ({rss:,.0f} MB summing "
-                      f"RSS); {report['events_raw']:,} events fused to "
+                      f"RSS); CPU {user:,.1f} s user, {system:,.1f} s system; "
+                      f"{report['events_raw']:,} events fused to "
                       f"{report['events']:,}; seconds per stage {stages}")
             if 1 in rates:
                 for j in rates:
