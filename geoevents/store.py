@@ -32,7 +32,8 @@ SRS_ID = 4326
 MERGE_REPORTS = 20_000
 _TEXT, _INT, _REAL = "object", "int64", "float64"
 #: Layer -> (geometry type or None, [(column, dtype)]).  ``feature`` keeps the exact
-#: GeoJSON feature, so outputs written from the store equal those of a plain run.
+#: GeoJSON feature of a mention or a fused event (a raw event's is rebuilt from its
+#: columns), so outputs written from the store equal those of a plain run.
 LAYERS = {
     "documents": (None, [("doc_hash", _TEXT), ("doc", _TEXT), ("source", _TEXT),
                          ("url", _TEXT), ("title", _TEXT), ("published", _TEXT),
@@ -42,12 +43,29 @@ LAYERS = {
                              ("admin1", _TEXT), ("lon", _REAL), ("lat", _REAL),
                              ("role", _TEXT), ("confidence", _REAL), ("feature", _TEXT)]),
 }
+#: The properties of a per-document event that fusion does not read; with the fields it
+#: reads, they are all of the event (``evidence`` is NULL when it is just the event's own
+#: sentence, as it is unless a document told the event twice).
+_EVENT_EXTRA = ("admin1", "level", "start", "end", "evidence", "acled_event_type",
+                "acled_sub_event_type")
 #: Event columns: every field fusion reads (fusion.REPORT_FIELDS; lists joined with ","),
-#: which are also what GIS users filter on, and the whole feature as JSON.
-_EVENT_COLUMNS = [(c, _INT if c in ("geo_precision", "fatalities", "corroboration") else
+#: the other properties (also what GIS users filter on), and a fused event's feature as
+#: JSON.  A raw event's feature is rebuilt from its columns when read (only the outputs
+#: of --raw and --no-fusion and each fused event's lead read it): stored as well, it was
+#: two thirds of the layer, a gigabyte at 100,000 documents written on every run.
+_EVENT_COLUMNS = [(c, _INT if c in ("geo_precision", "fatalities", "corroboration", "start",
+                                    "end") else
                    _REAL if c in ("lon", "lat", "confidence") else _TEXT)
-                  for c in REPORT_FIELDS + ("corroboration", "feature")]
+                  for c in REPORT_FIELDS + _EVENT_EXTRA + ("corroboration", "feature")]
 _EVENT_NAMES = tuple(c for c, _ in _EVENT_COLUMNS)
+#: A raw event's properties in the order of :func:`export.event_feature`, all columns.
+_RAW_PROPERTIES = ("event_id", "doc", "type", "place", "place_id", "admin1", "level",
+                   "geo_precision", "actor", "target", "to_actor", "from_actor", "date",
+                   "date_precision", "date_source", "status", "attributed_to", "fatalities",
+                   "fatalities_qualifier", "sentence", "start", "end", "evidence", "source",
+                   "url", "published", "confidence", "acled_event_type",
+                   "acled_sub_event_type")
+_SQL_TYPES = {_TEXT: "TEXT", _INT: "INTEGER", _REAL: "REAL"}
 LAYERS["events_raw"] = ("Unknown", _EVENT_COLUMNS)
 LAYERS["events"] = ("Unknown", _EVENT_COLUMNS)
 _INDEXES = ("CREATE UNIQUE INDEX IF NOT EXISTS documents_hash ON documents(doc_hash)",
@@ -157,7 +175,14 @@ class Store:
             raise StoreError(f"{self.path}: not a geoevents store (layers missing)")
         for layer, (_, columns) in LAYERS.items():
             have = {r[1] for r in self.db.execute(f'PRAGMA table_info("{layer}")')}
-            if not {c for c, _ in columns} <= have:
+            missing = [(c, t) for c, t in columns if c not in have]
+            if missing and not read_only and layer in ("events", "events_raw") and \
+                    {c for c, _ in missing} <= set(_EVENT_EXTRA):
+                # a store of an earlier version: its rows keep their stored features
+                for c, t in missing:
+                    self.db.execute(f'ALTER TABLE "{layer}" ADD COLUMN "{c}" {_SQL_TYPES[t]}')
+                missing = []
+            if missing:
                 self.db.close()
                 raise StoreError(f"{self.path}: written by another version of geoevents "
                                  f"(layer {layer} lacks columns); start a new store")
@@ -274,13 +299,20 @@ class Store:
         compact JSON as stored."""
         if layer not in ("events", "events_raw"):
             raise ValueError(f"unknown event layer {layer!r}")
-        sql = f"SELECT feature FROM {layer}"
+        raw = layer == "events_raw"
+        sql = f"SELECT {_RAW_SELECT if raw else 'feature'} FROM {layer}"
         args: tuple = ()
         if since:
             sql += " WHERE coalesce(date, published) >= ?"
             args = (since,)
         sql += " ORDER BY coalesce(date, '9999'), type, place_id, event_id"
-        for (text,) in self.db.execute(sql, args):
+        for row in self.db.execute(sql, args):
+            text = row[0]
+            if text is None:        # a raw event, rebuilt from its columns
+                f = _raw_feature(row)
+                if bbox is None or _inside(f["geometry"], bbox):
+                    yield compact_json(f) if as_text else f
+                continue
             if bbox is None and as_text:
                 yield text
                 continue
@@ -357,9 +389,9 @@ class _MergeTask(_StoreTask):
         members = [[reports[f] for f in m] for m in clusters]
         chosen = [lead(m) for m in members]
         leads = [first["fid"] for first, _ in chosen]
-        features = {fid: parse_json(text) for where, part in _where_in("fid", leads)
-                    for fid, text in db.execute(
-                        f"SELECT fid, feature FROM events_raw {where}", part)}
+        features = {row[0]: _raw_feature(row[1:]) for where, part in _where_in("fid", leads)
+                    for row in db.execute(f"SELECT fid, {_RAW_SELECT} FROM events_raw {where}",
+                                          part)}
         return [[event_row(merge(m, features[first["fid"]], when))
                  for m, (first, when) in zip(members, chosen)]]
 
@@ -398,7 +430,7 @@ class Packed:
 
 def pack(doc: str, doc_hash: str, meta: dict, mentions: list[dict], events: list[dict]) -> Packed:
     return Packed(doc, doc_hash, meta, [mention_row(f) for f in mentions],
-                  [event_row(f) for f in events])
+                  [event_row(f, fused=False) for f in events])
 
 
 #: Rows per INSERT statement at most, and the parameters one statement may hold on any
@@ -437,11 +469,58 @@ def mention_row(f: dict) -> tuple:
             p.get("confidence"), compact_json(f))
 
 
-def event_row(f: dict) -> tuple:
-    """The columns of an event: its :func:`fusion.report` with lists joined, and the
-    feature.  Built from one copy of the properties, as this runs for every event."""
+def event_row(f: dict, fused: bool = True) -> tuple:
+    """The columns of an event: its :func:`fusion.report` with lists joined, its other
+    properties, and a fused event's feature (a raw one is rebuilt from the columns).
+    Built from one copy of the properties, as this runs for every event."""
     p = f["properties"]
     r = {**p, **report_scalars(f)}
     r.update({k: ",".join(p.get(k) or ()) for k in LIST_FIELDS},
-             corroboration=p.get("corroboration", 1), feature=compact_json(f))
+             corroboration=p.get("corroboration", 1), evidence=_evidence_column(p),
+             feature=compact_json(f) if fused else None)
     return (_gpkg_geometry(f["geometry"]), *map(r.get, _EVENT_NAMES))
+
+
+def _evidence_column(p: dict) -> Optional[str]:
+    """An event's evidence as JSON, or NULL when it is only the event's own sentence."""
+    evidence = p.get("evidence")
+    if evidence == [{"sentence": p.get("sentence"), "start": p.get("start"),
+                     "end": p.get("end")}]:
+        return None
+    return compact_json(evidence)
+
+
+_RAW_SELECT = "feature, geom, " + ", ".join(f'"{c}"' for c in _RAW_PROPERTIES)
+
+
+def _raw_feature(row: Sequence) -> dict:
+    """A raw event's feature from a row of ``_RAW_SELECT``: the feature a store of an
+    earlier version kept, else rebuilt from the columns, equal to the one extracted."""
+    text, geom, *values = row
+    if text is not None:
+        return parse_json(text)
+    p = dict(zip(_RAW_PROPERTIES, values))
+    for k in LIST_FIELDS:
+        p[k] = list(_split(p[k]))
+    p["evidence"] = parse_json(p["evidence"]) if p["evidence"] is not None else \
+        [{"sentence": p["sentence"], "start": p["start"], "end": p["end"]}]
+    return {"type": "Feature", "geometry": _geojson_geometry(geom), "properties": p}
+
+
+def _geojson_geometry(blob: bytes) -> dict:
+    """The GeoJSON geometry of a blob written by :func:`_gpkg_geometry`."""
+    kind, points = _wkb(blob)
+    if kind == 1:
+        return {"type": "Point", "coordinates": list(points[0])}
+    return {"type": "LineString", "coordinates": [list(p) for p in points]}
+
+
+@lru_cache(maxsize=65536)
+def _wkb(blob: bytes) -> tuple[int, tuple[tuple[float, float], ...]]:
+    """(WKB type, coordinates) of a point or line blob of :func:`_gpkg_geometry`: its
+    header has no envelope, so the WKB starts at byte 8."""
+    kind = struct.unpack_from("<I", blob, 9)[0]
+    if kind == 1:
+        return kind, (struct.unpack_from("<dd", blob, 13),)
+    (n,) = struct.unpack_from("<I", blob, 13)
+    return kind, tuple(struct.unpack_from("<dd", blob, 17 + 16 * i) for i in range(n))

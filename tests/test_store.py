@@ -10,12 +10,17 @@ import sys
 import time
 from pathlib import Path
 
+from contextlib import closing
+
 import geopandas as gpd
 import pyogrio
 import pytest
 
 from geoevents.cli import demo_corpus, main
-from geoevents.store import LAYERS, Store, StoreError
+from geoevents.documents import read_documents
+from geoevents.export import compact_json
+from geoevents.pipeline import Pipeline
+from geoevents.store import _EVENT_EXTRA, LAYERS, Store, StoreError
 
 DEMO = sorted(demo_corpus().glob("[0-9]*.md"))
 OUTPUTS = ("events.geojson", "events_raw.geojson", "mentions.geojson", "events.csv",
@@ -245,6 +250,59 @@ def test_a_store_of_another_schema_is_refused_not_corrupted(tmp_path):
     with pytest.raises(StoreError, match="another version"):
         Store(store)
     assert store.read_bytes() == before
+
+
+def test_raw_events_are_rebuilt_from_their_columns_as_extracted(tmp_path):
+    """A raw event's feature is not stored but rebuilt from its columns when read: it
+    equals, byte for byte, the one the pipeline extracted, roads' lines and events told
+    twice in a document (two pieces of evidence) included."""
+    road = tmp_path / "road.jsonl"
+    road.write_text(json.dumps({"id": "road", "published": "2024-12-01", "source": "test",
+                                "text": "Rebels captured the M5 highway on Friday. Russian "
+                                        "jets struck the M4 highway near Ariha."}) + "\n")
+    inputs = [str(demo_corpus()), str(road)]
+    assert main(["run", *inputs, "--out", str(tmp_path / "o"), "--store",
+                 str(tmp_path / "s.gpkg"), "--quiet"]) == 0
+    res = Pipeline().process(read_documents(inputs))
+    extracted = {f["properties"]["event_id"]: compact_json(f) for f in res.events}
+    with Store(tmp_path / "s.gpkg") as st:
+        stored = {f["properties"]["event_id"]: f for f in st.events("events_raw")}
+        texts = list(st.events("events_raw", as_text=True))
+        assert st.db.execute("SELECT count(*) FROM events_raw WHERE feature IS NOT NULL"
+                             ).fetchone() == (0,)
+    assert {k: compact_json(f) for k, f in stored.items()} == extracted
+    assert sorted(texts) == sorted(extracted.values())
+    assert sum(f["geometry"]["type"] == "LineString" for f in stored.values()) == 2
+    assert any(len(f["properties"]["evidence"]) > 1 for f in stored.values())
+
+
+def test_a_store_of_the_previous_version_is_upgraded_and_grows_like_one_run(tmp_path):
+    """A store written before raw features were rebuilt kept each as JSON and lacked the
+    columns they are rebuilt from: opening it adds them, its rows read back as stored,
+    and a later run over more documents gives the outputs of one run over all."""
+    store = tmp_path / "old.gpkg"
+    assert main(["run", *map(str, DEMO[:7]), "--out", str(tmp_path / "a"), "--store",
+                 str(store), "--raw", "--quiet"]) == 0
+    with Store(store) as st:
+        raw = {f["properties"]["event_id"]: f for f in st.events("events_raw")}
+    with closing(sqlite3.connect(store)) as db, db:      # back to the previous schema
+        db.executemany("UPDATE events_raw SET feature = ? WHERE event_id = ?",
+                       [(compact_json(f), k) for k, f in raw.items()])
+        for layer in ("events_raw", "events"):
+            for column in _EVENT_EXTRA:
+                db.execute(f'ALTER TABLE {layer} DROP COLUMN "{column}"')
+    with Store(store) as st:
+        assert {f["properties"]["event_id"]: f for f in st.events("events_raw")} == raw
+        for layer in ("events_raw", "events"):
+            have = {r[1] for r in st.db.execute(f"PRAGMA table_info({layer})")}
+            assert set(_EVENT_EXTRA) <= have
+    assert main(["run", *map(str, DEMO), "--out", str(tmp_path / "b"), "--store", str(store),
+                 "--raw", "--quiet"]) == 0
+    assert main(["run", *map(str, DEMO), "--out", str(tmp_path / "single"), "--raw",
+                 "--quiet"]) == 0
+    for name in OUTPUTS:
+        assert (tmp_path / "b" / name).read_bytes() == \
+            (tmp_path / "single" / name).read_bytes(), name
 
 
 def test_a_ctrl_c_just_after_commit_keeps_the_batch_and_the_interrupt(tmp_path):
