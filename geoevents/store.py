@@ -307,18 +307,13 @@ class Store:
             args = (since,)
         sql += " ORDER BY coalesce(date, '9999'), type, place_id, event_id"
         for row in self.db.execute(sql, args):
-            text = row[0]
-            if text is None:        # a raw event, rebuilt from its columns
-                f = _raw_feature(row)
-                if bbox is None or _inside(f["geometry"], bbox):
-                    yield compact_json(f) if as_text else f
-                continue
-            if bbox is None and as_text:
+            text = row[0]           # None for a raw event: rebuilt from its columns
+            if bbox is None and as_text and text is not None:
                 yield text
                 continue
-            f = parse_json(text)
+            f = _raw_feature(row) if raw else parse_json(text)
             if bbox is None or _inside(f["geometry"], bbox):
-                yield text if as_text else f
+                yield (text or compact_json(f)) if as_text else f
 
     def documents(self) -> Iterator[dict]:
         cols = [c for c, _ in LAYERS["documents"][1]]
