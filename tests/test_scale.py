@@ -160,13 +160,15 @@ def test_the_collector_is_relaxed_while_documents_stream_and_restored_after():
 
 
 def test_a_task_of_long_documents_holds_about_the_text_of_one_of_news_articles():
-    """Tasks carry 64 news articles, but no more text than that plus one document, however
-    long the documents are (a window of tasks in flight stays small in memory)."""
+    """Tasks carry TASK_DOCS news articles, but no more text than that plus one document,
+    however long the documents are (a window of tasks in flight stays small in memory)."""
     from geoevents.model import Document
     from geoevents.parallel import batched
     from geoevents.pipeline import TASK_CHARS, TASK_DOCS, _task_weight
-    news = [Document(f"n{i}", "Rebels captured Saraqib on Friday. " * 40) for i in range(130)]
-    assert [len(b) for b in batched(news, TASK_DOCS, weight=_task_weight)] == [64, 64, 2]
+    news = [Document(f"n{i}", "Rebels captured Saraqib on Friday. " * 40)
+            for i in range(2 * TASK_DOCS + 2)]
+    assert [len(b) for b in batched(news, TASK_DOCS, weight=_task_weight)] == \
+        [TASK_DOCS, TASK_DOCS, 2]
     mixed = [Document(f"m{i}", "x" * (size * 1000)) for i, size in
              enumerate([2, 900, 3, 40, 5000, 1, 1, 250, 16, 64] * 5)]
     for task in batched(mixed, TASK_DOCS, weight=_task_weight):
