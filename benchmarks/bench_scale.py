@@ -117,8 +117,9 @@ def bench_run(n: int, jobs: list[int], seed: int, repeat: int = 1) -> None:
             for j in jobs:
                 out, store = Path(tmp) / f"out{j}", Path(tmp) / f"store{j}.gpkg"
                 store.unlink(missing_ok=True)
-                seconds, rss, pss, user, system = timed_run(["run", str(src), "--out", str(out), "--store",
-                                               str(store), "--jobs", str(j), "--quiet"])
+                seconds, rss, pss, user, system = timed_run(
+                    ["run", str(src), "--out", str(out), "--store", str(store), "--jobs", str(j),
+                     "--quiet"])
                 report = json.loads((out / "report.json").read_text())
                 stages = json.loads((out / "timings.json").read_text())
                 rates[j] = n / seconds
